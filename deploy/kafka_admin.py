@@ -1,0 +1,37 @@
+"""Topic set-up with kafka-python's admin client (works on Tansu and on Apache Kafka)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+
+def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int, timeout: float = 30) -> None:
+    """Create every missing topic with ``partitions`` partitions (existing ones are kept)."""
+    admin = _admin(bootstrap, timeout)
+    try:
+        existing = set(admin.list_topics())
+        for name in names:
+            if name in existing:
+                continue
+            try:
+                admin.create_topics([NewTopic(name, partitions, 1)])
+            except TopicAlreadyExistsError:
+                pass  # another starter won the race
+    finally:
+        admin.close()
+
+
+def _admin(bootstrap: str, timeout: float) -> KafkaAdminClient:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+        except KafkaError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)

@@ -1,0 +1,145 @@
+"""``lotline stack up | down | status``: the local stack under one state directory.
+
+The state file (``stack.json``) records the endpoints and every process the stack started, so
+other commands find the services and ``down`` stops exactly those processes, nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deploy.kafka_admin import ensure_topics
+from deploy.processes import ProcessRecord, free_port, is_ours, spawn, stop
+from deploy.services import start_broker, start_clickhouse
+from lotline.settings import Settings
+from sinks.clickhouse import ClickHouseAddress, migrate
+from streams.topics import TopicNames
+
+STATE_FILE = "stack.json"
+
+
+class StackNotRunning(RuntimeError):
+    """No endpoint configured and no local stack to find one in."""
+
+
+@dataclass
+class StackState:
+    kafka_bootstrap: str = ""
+    clickhouse_url: str = ""
+    ports: dict[str, int] = field(default_factory=dict)
+    processes: dict[str, ProcessRecord] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, state_dir: Path) -> StackState:
+        path = state_dir / STATE_FILE
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text())
+        procs = {k: ProcessRecord.from_json(v) for k, v in data.pop("processes", {}).items()}
+        return cls(**data, processes=procs)
+
+    def save(self, state_dir: Path) -> None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        data: dict[str, Any] = {
+            "kafka_bootstrap": self.kafka_bootstrap,
+            "clickhouse_url": self.clickhouse_url,
+            "ports": self.ports,
+            "processes": {k: v.to_json() for k, v in self.processes.items()},
+        }
+        tmp = state_dir / (STATE_FILE + ".tmp")
+        tmp.write_text(json.dumps(data, indent=2))
+        tmp.replace(state_dir / STATE_FILE)
+
+    def alive(self, name: str) -> bool:
+        record = self.processes.get(name)
+        return record is not None and is_ours(record)
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    kafka_bootstrap: str
+    clickhouse: ClickHouseAddress
+
+
+def resolve_endpoints(settings: Settings) -> Endpoints:
+    """Endpoints from ``LOTLINE_*`` settings first, then from the running local stack."""
+    state = StackState.load(settings.state_dir)
+    kafka = settings.kafka_bootstrap or state.kafka_bootstrap
+    clickhouse = settings.clickhouse_url or state.clickhouse_url
+    if not kafka or not clickhouse:
+        raise StackNotRunning(
+            f"no local stack in {settings.state_dir}: run `lotline stack up`, "
+            "or set LOTLINE_KAFKA_BOOTSTRAP and LOTLINE_CLICKHOUSE_URL"
+        )
+    return Endpoints(kafka, ClickHouseAddress.parse(clickhouse, settings.database))
+
+
+def up(settings: Settings, say: Any = print) -> StackState:
+    """Start whatever is not running yet; safe to call again (idempotent)."""
+    state_dir = settings.state_dir
+    state = StackState.load(state_dir)
+    if settings.kafka_bootstrap:
+        state.kafka_bootstrap = settings.kafka_bootstrap
+    elif not state.alive("broker"):
+        port = state.ports.setdefault("kafka", free_port())
+        say(f"starting broker (Tansu) on 127.0.0.1:{port} …")
+        state.processes["broker"] = start_broker(state_dir, port)
+        state.kafka_bootstrap = f"127.0.0.1:{port}"
+    if settings.clickhouse_url:
+        state.clickhouse_url = settings.clickhouse_url
+    elif not state.alive("clickhouse"):
+        tcp = state.ports.setdefault("clickhouse", free_port())
+        http = state.ports.setdefault("clickhouse_http", free_port())
+        say(f"starting ClickHouse on 127.0.0.1:{tcp} (data in {state_dir / 'clickhouse'}) …")
+        state.processes["clickhouse"] = start_clickhouse(state_dir, tcp, http)
+        state.clickhouse_url = f"clickhouse://127.0.0.1:{tcp}"
+    state.save(state_dir)
+    ensure_topics(state.kafka_bootstrap, TopicNames(settings.topic_prefix).consumed, settings.partitions)
+    migrate(ClickHouseAddress.parse(state.clickhouse_url, settings.database))
+    for index in range(settings.workers):
+        name = f"worker-{index}"
+        if not state.alive(name):
+            say(f"starting {name} …")
+            state.processes[name] = start_worker(state_dir, index)
+    state.save(state_dir)
+    return state
+
+
+def start_worker(state_dir: Path, index: int, env: dict[str, str] | None = None) -> ProcessRecord:
+    """Start ``lotline worker`` as a detached process reading this stack's state."""
+    marker = f"--state-dir={state_dir}"
+    argv = [sys.executable, "-m", "lotline", marker, "worker"]
+    return spawn(
+        f"worker-{index}", argv, log=state_dir / "logs" / f"worker-{index}.log", marker=marker,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def down(settings: Settings, say: Any = print) -> None:
+    """Stop every process this stack started (workers first), by pid; nothing else."""
+    state = StackState.load(settings.state_dir)
+    order = sorted(state.processes, key=lambda n: (not n.startswith("worker"), n == "clickhouse"))
+    for name in order:
+        record = state.processes[name]
+        say(f"{name}: {'stopped' if stop(record) else 'was not running'} (pid {record.pid})")
+    state.processes.clear()
+    state.save(settings.state_dir)
+
+
+def status(settings: Settings) -> list[tuple[str, str, str]]:
+    """(component, state, detail) rows for display."""
+    state = StackState.load(settings.state_dir)
+    rows = [
+        ("kafka", "external" if settings.kafka_bootstrap else "", settings.kafka_bootstrap or state.kafka_bootstrap),
+        ("clickhouse", "external" if settings.clickhouse_url else "", settings.clickhouse_url or state.clickhouse_url),
+    ]
+    rows = [(n, s, d or "-") for n, s, d in rows if s]
+    for name, record in sorted(state.processes.items()):
+        rows.append((name, "running" if is_ours(record) else "stopped", f"pid {record.pid}, log {record.log}"))
+    endpoints = [("endpoint kafka", "", state.kafka_bootstrap or "-"), ("endpoint clickhouse", "", state.clickhouse_url or "-")]
+    return rows + endpoints

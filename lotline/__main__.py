@@ -1,0 +1,3 @@
+from lotline.cli import main
+
+raise SystemExit(main())

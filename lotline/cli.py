@@ -1,0 +1,216 @@
+"""The ``lotline`` command: thin entrypoints over the stack, the stream and the history."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from lotline.console import Progress, table
+from lotline.settings import Settings
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
+
+EPILOG = """\
+Endpoints come from LOTLINE_KAFKA_BOOTSTRAP / LOTLINE_CLICKHOUSE_URL when set, otherwise from
+the local stack started by `lotline stack up` (state in LOTLINE_STATE_DIR, default
+~/.local/state/lotline). Every setting is a LOTLINE_* environment variable (see README).
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lotline", description="Lotline: lab results and product lineage, traceable.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--state-dir", type=Path, help="local stack state directory (overrides LOTLINE_STATE_DIR)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    stack = sub.add_parser("stack", help="start, stop or inspect the local stack (broker, ClickHouse, workers)")
+    stack.add_argument("action", choices=("up", "down", "status"))
+
+    sub.add_parser("worker", help="run one stream worker in the foreground")
+
+    publish = sub.add_parser(
+        "publish", help="publish JSON-lines events (DESIGN §2 contracts)",
+        description="Validate and publish JSON lines. Bad lines are reported with their line number "
+        "and reason and sent to the dead-letter topic. Exit status: 0 all published, 1 some lines "
+        "rejected, 3 broker unavailable.",
+    )
+    publish.add_argument("file", help="JSON-lines file, or - for standard input")
+    publish.add_argument("--strict", action="store_true", help="publish nothing if any line is invalid")
+    publish.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                         help="show progress on stderr (default: when stderr is a terminal)")
+
+    sync = sub.add_parser("sync", help="wait until everything published so far is stored and queryable")
+    sync.add_argument("--timeout", type=float, default=120.0, metavar="S", help="give up after S seconds (default 120)")
+
+    history = sub.add_parser("history", help="show what the history tables hold (distinct events, recent rows)")
+    history.add_argument("--limit", type=int, default=5, help="recent rows per table (default 5)")
+
+    rejects = sub.add_parser("rejects", help="list rejected events with their reasons")
+    rejects.add_argument("--limit", type=int, default=20)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    overrides = {"state_dir": args.state_dir} if args.state_dir else {}
+    settings = Settings(**overrides)
+    from lotline.logs import configure
+
+    configure(settings.log_level)
+    from deploy.local_stack import StackNotRunning
+    from deploy.services import MissingDependency
+
+    try:
+        return int(COMMANDS[args.command](settings, args))
+    except (StackNotRunning, MissingDependency) as exc:
+        print(f"lotline: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_stack(settings: Settings, args: argparse.Namespace) -> int:
+    from deploy import local_stack
+
+    if args.action == "up":
+        local_stack.up(settings)
+    elif args.action == "down":
+        local_stack.down(settings)
+        return EXIT_OK
+    table(("component", "state", "detail"), local_stack.status(settings))
+    return EXIT_OK
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    import faust
+    from clickhouse_driver.errors import Error as ClickHouseError
+
+    from deploy.local_stack import resolve_endpoints
+    from sinks.clickhouse import ClickHouseSink
+    from sinks.retry import TRANSIENT
+    from streams.app import create_app
+
+    endpoints = resolve_endpoints(settings)
+    app = create_app(
+        settings, bootstrap=endpoints.kafka_bootstrap, sink=ClickHouseSink(endpoints.clickhouse),
+        transient=(*TRANSIENT, ClickHouseError),
+    )
+    faust.Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
+    return EXIT_OK
+
+
+def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
+    from kafka.errors import KafkaError
+
+    from deploy.local_stack import resolve_endpoints
+    from lotline.kafka_producer import CheckedProducer
+    from lotline.publish import publish
+    from schemas.codec import AvroCodec
+    from streams.topics import TopicNames
+
+    endpoints = resolve_endpoints(settings)
+    source = sys.stdin.buffer if args.file == "-" else _open(args.file)
+    if source is None:
+        return EXIT_USAGE
+    progress = Progress(args.progress)
+    try:
+        producer = CheckedProducer(endpoints.kafka_bootstrap)
+    except KafkaError as exc:
+        print(f"lotline: cannot reach the broker at {endpoints.kafka_bootstrap}: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    with source, producer:
+        report = publish(
+            _lines(source), producer, codec=AvroCodec(), topics=TopicNames(settings.topic_prefix),
+            now=datetime.now(UTC), strict=args.strict,
+            on_line=lambda r: progress.update(f"published {r.published:,}, rejected {len(r.rejected):,}"),
+        )
+    progress.done()
+    for error in report.rejected[:50]:
+        print(f"{args.file}:{error.line}: {error.reason}", file=sys.stderr)
+    if len(report.rejected) > 50:
+        print(f"… and {len(report.rejected) - 50} more rejected lines", file=sys.stderr)
+    held = f", {report.held_back:,} valid lines held back (--strict)" if report.held_back else ""
+    print(f"published {report.published:,}, rejected {len(report.rejected):,}{held}")
+    return EXIT_REJECTED if report.rejected else EXIT_OK
+
+
+def _open(name: str) -> BinaryIO | None:
+    try:
+        return open(name, "rb")  # noqa: SIM115 - closed by the caller's with-block
+    except OSError as exc:
+        print(f"lotline: cannot read {name}: {exc.strerror}", file=sys.stderr)
+        return None
+
+
+def _lines(source: BinaryIO) -> Iterator[bytes]:
+    yield from source
+
+
+def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
+    from deploy.local_stack import resolve_endpoints
+    from lotline.sync import OffsetReader, wait_for_sync
+    from streams.topics import TopicNames
+
+    endpoints = resolve_endpoints(settings)
+    progress = Progress()
+    reader = OffsetReader(endpoints.kafka_bootstrap, settings.app_id)
+    try:
+        wait_for_sync(
+            reader, TopicNames(settings.topic_prefix).consumed, args.timeout,
+            on_progress=lambda behind: progress.update(f"waiting for workers: {behind:,} messages behind"),
+        )
+    except TimeoutError as exc:
+        progress.done()
+        print(f"lotline: {exc} (are the workers running? `lotline stack status`)", file=sys.stderr)
+        return EXIT_REJECTED
+    finally:
+        reader.close()
+    progress.done()
+    print("synced: everything published so far is stored")
+    return EXIT_OK
+
+
+def cmd_history(settings: Settings, args: argparse.Namespace) -> int:
+    from deploy.local_stack import resolve_endpoints
+    from query import history
+
+    address = resolve_endpoints(settings).clickhouse
+    client = address.client()
+    c = history.counts(client, address.database)
+    table(("table", "distinct events", "rows stored"),
+          [(t, n, c.rows[t]) for t, n in c.events.items()] + [("rejects", c.rejects, c.rows["rejects"])])
+    print(f"\n{c.accepted:,} accepted events, {c.lineage_edges:,} lineage edges, {c.rejects:,} rejects\n")
+    for name in c.events:
+        columns, rows = history.recent(client, address.database, name, args.limit)
+        if rows:
+            print(f"latest {name}:")
+            table(columns, rows)
+            print()
+    return EXIT_OK
+
+
+def cmd_rejects(settings: Settings, args: argparse.Namespace) -> int:
+    from deploy.local_stack import resolve_endpoints
+    from query import history
+
+    address = resolve_endpoints(settings).clickhouse
+    rows = history.rejects(address.client(), address.database, args.limit)
+    table(("rejected at", "source", "kind", "event id", "reason"),
+          [(r["rejected_at"], r["source"], r["event_kind"] or "-", r["event_id"] or "-", r["reason"]) for r in rows])
+    return EXIT_OK
+
+
+COMMANDS = {
+    "stack": cmd_stack,
+    "worker": cmd_worker,
+    "publish": cmd_publish,
+    "sync": cmd_sync,
+    "history": cmd_history,
+    "rejects": cmd_rejects,
+}

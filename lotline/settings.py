@@ -1,0 +1,44 @@
+"""The one settings object (``LOTLINE_*`` environment variables), built once in ``main()``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_state_dir() -> Path:
+    return Path.home() / ".local" / "state" / "lotline"
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with defaults for the local stack.
+
+    Endpoints left unset are read from the local stack's state file (``lotline stack up``).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LOTLINE_", frozen=True, extra="ignore")
+
+    kafka_bootstrap: str | None = Field(None, description="host:port of an external Kafka broker")
+    clickhouse_url: str | None = Field(
+        None, description="clickhouse://host:port/database of an external ClickHouse server"
+    )
+    state_dir: Path = Field(default_factory=_default_state_dir)
+    topic_prefix: str = "lotline"
+    database: str = "lotline"
+    app_id: str = "lotline-worker"
+    partitions: int = Field(4, ge=1)
+    workers: int = Field(1, ge=0)
+
+    sink_batch_size: int = Field(5_000, ge=1)
+    sink_flush_seconds: float = Field(0.25, gt=0)
+    sink_retry_seconds: float = Field(60.0, gt=0, description="give up (and stop) after this long")
+    commit_interval: float = Field(0.5, gt=0)
+
+    # Short group timeouts join a Tansu group in ~3 s instead of ~30 s (DESIGN §6).
+    broker_session_timeout: float = 6.0
+    broker_rebalance_timeout: float = 6.0
+    broker_heartbeat_interval: float = 1.0
+
+    log_level: str = "info"

@@ -1,0 +1,73 @@
+"""The ClickHouse side: connection URLs, migrations and the batch writer (blocking I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from clickhouse_driver import Client
+
+from sinks.ddl import statements
+from sinks.rows import COLUMNS, RowBatch
+
+
+@dataclass(frozen=True)
+class ClickHouseAddress:
+    host: str
+    port: int
+    database: str
+
+    @classmethod
+    def parse(cls, url: str, default_database: str = "lotline") -> ClickHouseAddress:
+        """``clickhouse://host:port/database`` (native protocol; database optional)."""
+        parts = urlparse(url if "://" in url else f"clickhouse://{url}")
+        if parts.scheme != "clickhouse" or not parts.hostname:
+            raise ValueError(f"expected clickhouse://host:port/database, got {url!r}")
+        return cls(parts.hostname, parts.port or 9000, parts.path.strip("/") or default_database)
+
+    def url(self) -> str:
+        return f"clickhouse://{self.host}:{self.port}/{self.database}"
+
+    def client(self, **settings: object) -> Client:
+        """A new client on this address (clients are not thread-safe: one per thread)."""
+        return Client(
+            self.host, port=self.port, database="default", connect_timeout=3,
+            send_receive_timeout=60, settings=dict(settings),
+        )
+
+
+def migrate(address: ClickHouseAddress) -> None:
+    """Create the database and every table (idempotent)."""
+    client = address.client()
+    try:
+        for statement in statements(address.database):
+            client.execute(statement)
+    finally:
+        client.disconnect()
+
+
+class ClickHouseSink:
+    """Inserts row batches, one INSERT per table; the caller retries a batch that raised."""
+
+    def __init__(self, address: ClickHouseAddress) -> None:
+        self._address = address
+        self._client: Client | None = None
+
+    def write(self, batch: RowBatch) -> None:
+        client = self._client or self._address.client()
+        self._client = client
+        try:
+            for table, rows in batch.items():
+                if rows:
+                    columns = ", ".join(f"`{c}`" for c in COLUMNS[table])
+                    client.execute(
+                        f"INSERT INTO {self._address.database}.{table} ({columns}) VALUES", rows
+                    )
+        except BaseException:
+            self.close()  # a half-used connection is not reused
+            raise
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.disconnect()
+            self._client = None

@@ -1,0 +1,71 @@
+"""The composition root of the stream side: ``create_app`` wires settings, adapters and agents."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import NoReturn
+
+import faust
+
+from lotline.settings import Settings
+from schemas.codec import AvroCodec
+from sinks.port import Sink
+from sinks.retry import TRANSIENT
+from streams.agents import register_agents
+from streams.sink_writer import SinkWriter, exit_worker
+from streams.topics import TopicNames
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    bootstrap: str,
+    sink: Sink,
+    transient: tuple[type[BaseException], ...] = TRANSIENT,
+    clock: Callable[[], datetime] = utc_now,
+    give_up: Callable[[BaseException], NoReturn] = exit_worker,
+) -> faust.App:
+    """Build the Faust app for one Lotline deployment.
+
+    Args:
+        settings: Topic prefix, consumer group (``app_id``), batching and timeouts.
+        bootstrap: ``host:port`` of the Kafka-protocol broker.
+        sink: Where rows go (ClickHouse in production, in memory in agent tests).
+        transient: Sink errors worth retrying.
+        clock: The time used for validation and ``ingested_at``.
+        give_up: What to do when the sink stays down (default: exit the process).
+    """
+    app = faust.App(
+        settings.app_id,
+        broker=f"kafka://{bootstrap}",
+        store="memory://",
+        value_serializer="raw",
+        key_serializer="raw",
+        web_enabled=False,
+        topic_partitions=settings.partitions,
+        topic_replication_factor=1,
+        topic_allow_declare=False,  # `lotline stack up` creates topics with the right partitions
+        consumer_auto_offset_reset="earliest",
+        broker_commit_interval=settings.commit_interval,
+        broker_session_timeout=settings.broker_session_timeout,
+        broker_rebalance_timeout=settings.broker_rebalance_timeout,
+        broker_heartbeat_interval=settings.broker_heartbeat_interval,
+        producer_acks=-1,
+    )
+    writer = SinkWriter(sink, retry_seconds=settings.sink_retry_seconds, transient=transient, give_up=give_up)
+    register_agents(
+        app,
+        topics=TopicNames(settings.topic_prefix),
+        codec=AvroCodec(),
+        writer=writer,
+        batch_size=settings.sink_batch_size,
+        flush_seconds=settings.sink_flush_seconds,
+        clock=clock,
+        give_up=give_up,
+    )
+    return app

@@ -1,0 +1,86 @@
+"""The JSON form of events (DESIGN §2): one object per line, tagged with ``"type"``."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, cast
+
+from traceability.errors import InvalidEvent
+from traceability.events import EVENT_KINDS, Event, EventKind, event_from_record, event_to_record
+
+TIME_FIELDS = frozenset({"tested_at", "issued_at", "occurred_at", "valid_from", "valid_until", "registered_at"})
+_OPTIONAL_DEFAULTS: dict[str, Any] = {"measurements": [], "accredited_methods": [], "public_keys": []}
+
+
+def parse_event(text: str | bytes) -> Event:
+    """Parse one JSON event.
+
+    Raises:
+        InvalidEvent: not JSON, no known ``type``, a missing field, a wrong type or a bad time.
+    """
+    try:
+        obj = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidEvent(f"not valid JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise InvalidEvent("expected a JSON object")
+    kind = obj.get("type")
+    if kind not in EVENT_KINDS:
+        raise InvalidEvent(f"type: expected one of {', '.join(EVENT_KINDS)}, got {kind!r:.40}")
+    record = {**_OPTIONAL_DEFAULTS, **obj}
+    for name in TIME_FIELDS.intersection(record):
+        record[name] = parse_time(name, record[name])
+    event = event_from_record(cast(EventKind, kind), record)
+    _check_types(event)
+    return event
+
+
+def parse_time(name: str, value: object) -> datetime:
+    """An ISO 8601 timestamp with a UTC offset (``Z`` allowed)."""
+    if not isinstance(value, str):
+        raise InvalidEvent(f"{name}: expected an ISO 8601 string, got {type(value).__name__}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidEvent(f"{name}: not an ISO 8601 timestamp: {value!r:.40}") from None
+    if parsed.tzinfo is None:
+        raise InvalidEvent(f"{name}: timestamp needs a time zone (e.g. a trailing 'Z')")
+    return parsed
+
+
+def event_to_json(event: Event) -> dict[str, Any]:
+    """The JSON form of ``event`` (times as ISO 8601 in UTC)."""
+    record = event_to_record(event)
+    for name in TIME_FIELDS.intersection(record):
+        record[name] = record[name].isoformat().replace("+00:00", "Z")
+    return {"type": event.kind, **record}
+
+
+_NUMBERS = (int, float)
+
+
+def _check_types(event: Event) -> None:
+    """JSON is loosely typed; the schema is not. Check the scalars the codec would refuse."""
+    for name, value in event_to_record(event).items():
+        _check_value(name, value)
+
+
+def _check_value(name: str, value: object) -> None:
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_value(f"{name}[{i}]", item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_value(f"{name}.{key}", item)
+    elif name.endswith(("quantity", "value", "limit")):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, _NUMBERS)):
+            raise InvalidEvent(f"{name}: expected a number, got {type(value).__name__}")
+    elif name == "report_version":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidEvent(f"{name}: expected an integer, got {type(value).__name__}")
+    elif name.endswith("verdict"):
+        if value not in ("pass", "fail", "withdrawn"):
+            raise InvalidEvent(f"{name}: expected pass, fail or withdrawn, got {value!r:.40}")
+    elif name not in TIME_FIELDS and not isinstance(value, str):
+        raise InvalidEvent(f"{name}: expected a string, got {type(value).__name__}")

@@ -1,0 +1,89 @@
+"""Deterministic synthetic supply chains (raw lots → components → finished goods → shipments).
+
+A first, small generator for tests and the demo; the benchmark generator grows from it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from traceability.events import (
+    Event,
+    InputLot,
+    Lab,
+    LabResult,
+    Measurement,
+    OutputLot,
+    Production,
+    Shipment,
+)
+
+COUNTRIES = ("DE", "FR", "US", "GB", "NL", "JP", "AU", "CA", "IT", "ES", "PL", "SE")
+_ANALYTES = (("Pb (soluble)", "mg/kg", 90.0), ("DEHP+DBP+BBP", "%", 0.1), ("Cd (soluble)", "mg/kg", 75.0))
+
+
+@dataclass(frozen=True)
+class ChainShape:
+    raw_lots: int = 20
+    components: int = 40
+    products: int = 60
+    shipments_per_product: int = 2
+    tested_fraction: float = 0.5
+    failure_rate: float = 0.05
+
+
+def supply_chain(seed: int, shape: ChainShape, start: datetime) -> Iterator[Event]:
+    """Yield a chain's events in causal order (callers shuffle when they want disorder)."""
+    rng = random.Random(seed)
+    clock = _Clock(start)
+    yield Lab(f"lab-ev-{seed}", f"LAB-{seed}", "Yiwu Product Testing Centre", "CNAS", f"L{seed:05d}",
+              ("GB 6675.4-2014", "GB/T 22048-2015"), "CN-ZJ", start - timedelta(days=365),
+              start + timedelta(days=3 * 365), (), clock.tick())
+    raw = [f"RAW-{seed}-{i:05d}" for i in range(shape.raw_lots)]
+    components = [f"CMP-{seed}-{i:05d}" for i in range(shape.components)]
+    products = [f"TOY-{seed}-{i:05d}" for i in range(shape.products)]
+    yield from _productions(rng, clock, seed, "CMP", raw, components)
+    yield from _productions(rng, clock, seed, "TOY", components, products)
+    for batch in raw + components + products:
+        if rng.random() < shape.tested_fraction:
+            yield _lab_result(rng, clock, seed, batch, fail=rng.random() < shape.failure_rate)
+    for n, batch in enumerate(products):
+        for k in range(shape.shipments_per_product):
+            yield Shipment(f"shp-ev-{seed}-{n}-{k}", f"SHP-{seed}-{n}-{k}", batch, float(rng.randint(10, 500)),
+                           "ea", f"ORG-{seed}-TOYS", f"ORG-RETAIL-{rng.randint(1, 30)}",
+                           f"Warehouse {rng.randint(1, 99)}", rng.choice(COUNTRIES), clock.tick())
+
+
+def _productions(rng: random.Random, clock: _Clock, seed: int, tag: str, inputs: list[str],
+                 outputs: list[str]) -> Iterator[Production]:
+    for i, out in enumerate(outputs):
+        picked = rng.sample(inputs, k=min(len(inputs), rng.randint(1, 3)))
+        yield Production(
+            f"prd-ev-{seed}-{tag}-{i}", f"ORG-{seed}-{tag}", f"Yiwu plant {tag}", clock.tick(),
+            tuple(InputLot(b, round(rng.uniform(1, 500), 1), "kg") for b in picked),
+            (OutputLot(out, f"{tag}-SKU-{i % 7}", float(rng.randint(100, 5000)), "ea"),),
+        )
+
+
+def _lab_result(rng: random.Random, clock: _Clock, seed: int, batch: str, fail: bool) -> LabResult:
+    analyte, unit, limit = rng.choice(_ANALYTES)
+    value = round(limit * (rng.uniform(1.1, 2.0) if fail else rng.uniform(0.05, 0.8)), 3)
+    verdict = "fail" if fail else "pass"
+    tested = clock.tick()
+    return LabResult(
+        f"res-ev-{seed}-{batch}", f"RPT-{seed}-{batch}", 1, f"LAB-{seed}", batch, f"S-{batch}",
+        "GB 6675.4-2014", verdict, tested, tested + timedelta(hours=2),
+        (Measurement(analyte, value, unit, limit, verdict),),
+    )
+
+
+class _Clock:
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+
+    def tick(self) -> datetime:
+        self._now += timedelta(minutes=1)
+        return self._now
