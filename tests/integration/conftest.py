@@ -1,0 +1,133 @@
+"""Real infrastructure for integration tests: Tansu and ClickHouse, started once per session.
+
+With LOTLINE_KAFKA_BOOTSTRAP and LOTLINE_CLICKHOUSE_URL set, those services are used instead.
+Every test gets its own topics, consumer group and database, so tests never see each other.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from clickhouse_driver import Client
+
+from deploy.kafka_admin import ensure_topics
+from deploy.processes import ProcessRecord, free_port, stop
+from deploy.services import start_broker, start_clickhouse
+from lotline.settings import Settings
+from sinks.clickhouse import ClickHouseAddress, migrate
+from streams.topics import TopicNames
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class Infra:
+    kafka_bootstrap: str
+    clickhouse_url: str
+    records: list[ProcessRecord] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+    kafka = os.environ.get("LOTLINE_KAFKA_BOOTSTRAP")
+    clickhouse = os.environ.get("LOTLINE_CLICKHOUSE_URL")
+    state = tmp_path_factory.mktemp("stack")
+    found = Infra(kafka or "", clickhouse or "")
+    if not kafka:
+        port = free_port()
+        found.records.append(start_broker(state, port))
+        found.kafka_bootstrap = f"127.0.0.1:{port}"
+    if not clickhouse:
+        tcp, http = free_port(), free_port()
+        found.records.append(start_clickhouse(state, tcp, http))
+        found.clickhouse_url = f"clickhouse://127.0.0.1:{tcp}"
+    yield found
+    for record in found.records:
+        stop(record)
+
+
+@dataclass
+class Deployment:
+    """One isolated Lotline deployment on the shared infrastructure."""
+
+    settings: Settings
+    infra: Infra
+    root: Path
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def topics(self) -> TopicNames:
+        return TopicNames(self.settings.topic_prefix)
+
+    @property
+    def address(self) -> ClickHouseAddress:
+        return ClickHouseAddress.parse(self.infra.clickhouse_url, self.settings.database)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        s = self.settings
+        return {
+            **os.environ,
+            "LOTLINE_KAFKA_BOOTSTRAP": self.infra.kafka_bootstrap,
+            "LOTLINE_CLICKHOUSE_URL": self.infra.clickhouse_url,
+            "LOTLINE_TOPIC_PREFIX": s.topic_prefix,
+            "LOTLINE_DATABASE": s.database,
+            "LOTLINE_APP_ID": s.app_id,
+            "LOTLINE_STATE_DIR": str(self.root / "state"),
+            **extra,
+        }
+
+    def lotline(self, *args: str, timeout: float = 180, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "lotline", *args], env=self.env(**env), capture_output=True,
+            text=True, timeout=timeout,
+        )
+
+    def start_worker(self, **env: str) -> subprocess.Popen[bytes]:
+        log = (self.root / f"worker-{len(self.workers)}.log").open("ab")
+        proc = subprocess.Popen([sys.executable, "-m", "lotline", "worker"], env=self.env(**env),
+                                stdout=log, stderr=subprocess.STDOUT)
+        self.workers.append(proc)
+        return proc
+
+    def sync(self, timeout: float = 120) -> None:
+        done = self.lotline("sync", "--timeout", str(timeout), timeout=timeout + 30)
+        assert done.returncode == 0, done.stderr + self.worker_logs()
+
+    def worker_logs(self) -> str:
+        return "".join(p.read_text(errors="replace")[-3000:] for p in self.root.glob("worker-*.log"))
+
+    def client(self) -> Client:
+        return self.address.client()
+
+    def stop_workers(self) -> None:
+        for proc in self.workers:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+@pytest.fixture
+def deployment(infra: Infra, tmp_path: Path) -> Iterator[Deployment]:
+    tag = uuid.uuid4().hex[:10]
+    settings = Settings(
+        kafka_bootstrap=infra.kafka_bootstrap, clickhouse_url=infra.clickhouse_url,
+        topic_prefix=f"t{tag}", database=f"t{tag}", app_id=f"g{tag}", partitions=4,
+        state_dir=tmp_path / "state",
+    )
+    dep = Deployment(settings, infra, tmp_path)
+    ensure_topics(infra.kafka_bootstrap, dep.topics.consumed, settings.partitions)
+    migrate(dep.address)
+    yield dep
+    dep.stop_workers()
+    dep.client().execute(f"DROP DATABASE IF EXISTS {settings.database}")
