@@ -15,7 +15,7 @@ from typing import Any
 
 from deploy.kafka_admin import ensure_topics
 from deploy.processes import ProcessRecord, free_port, is_ours, spawn, stop
-from deploy.services import start_broker, start_clickhouse
+from deploy.services import clickhouse_binary, start_broker, start_clickhouse, tansu_binary
 from lotline.settings import Settings
 from sinks.clickhouse import ClickHouseAddress, migrate
 from streams.topics import TopicNames
@@ -83,6 +83,10 @@ def up(settings: Settings, say: Any = print) -> StackState:
     """Start whatever is not running yet; safe to call again (idempotent)."""
     state_dir = settings.state_dir
     state = StackState.load(state_dir)
+    if not settings.kafka_bootstrap:
+        tansu_binary()  # explain what is missing before anything is started
+    if not settings.clickhouse_url:
+        clickhouse_binary()
     if settings.kafka_bootstrap:
         state.kafka_bootstrap = settings.kafka_bootstrap
     elif not state.alive("broker"):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -51,6 +53,20 @@ def build_parser() -> argparse.ArgumentParser:
     history = sub.add_parser("history", help="show what the history tables hold (distinct events, recent rows)")
     history.add_argument("--limit", type=int, default=5, help="recent rows per table (default 5)")
 
+    simulate = sub.add_parser(
+        "simulate", help="write a synthetic supply chain as JSON lines",
+        description="Raw-material lots -> components -> finished toys -> shipments, with lab reports "
+        "on a fraction of lots. The same seed gives the same chain (times start 30 days ago).",
+    )
+    simulate.add_argument("--seed", type=int, default=1)
+    simulate.add_argument("--raw-lots", type=int, default=20)
+    simulate.add_argument("--components", type=int, default=40)
+    simulate.add_argument("--products", type=int, default=60)
+    simulate.add_argument("--shipments-per-product", type=int, default=2)
+    simulate.add_argument("--tested-fraction", type=float, default=0.5)
+    simulate.add_argument("--failure-rate", type=float, default=0.05)
+    simulate.add_argument("--out", default="-", help="output file (default: standard output)")
+
     rejects = sub.add_parser("rejects", help="list rejected events with their reasons")
     rejects.add_argument("--limit", type=int, default=20)
     return parser
@@ -73,6 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNAVAILABLE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `lotline simulate | head`: the reader left, nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def cmd_stack(settings: Settings, args: argparse.Namespace) -> int:
@@ -206,7 +225,24 @@ def cmd_rejects(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+    from datetime import timedelta
+
+    from traceability.json_form import event_to_json
+    from traceability.simulation import ChainShape, supply_chain
+
+    shape = ChainShape(args.raw_lots, args.components, args.products, args.shipments_per_product,
+                       args.tested_fraction, args.failure_rate)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
+    with contextlib.nullcontext(sys.stdout) if args.out == "-" else open(args.out, "w") as out:
+        for event in supply_chain(args.seed, shape, start):
+            out.write(json.dumps(event_to_json(event)) + "\n")
+    return EXIT_OK
+
+
 COMMANDS = {
+    "simulate": cmd_simulate,
     "stack": cmd_stack,
     "worker": cmd_worker,
     "publish": cmd_publish,

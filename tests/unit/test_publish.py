@@ -1,0 +1,66 @@
+"""Publishing JSON lines: good lines out, bad lines reported and dead-lettered."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lotline.publish import publish
+from schemas.codec import AvroCodec
+from streams.topics import TopicNames
+from tests.conftest import NOW, jsonl
+from traceability.simulation import ChainShape, supply_chain
+
+pytestmark = pytest.mark.unit
+TOPICS = TopicNames("lt")
+CODEC = AvroCodec()
+
+
+class RecordingProducer:
+    def __init__(self):
+        self.sent = []
+        self.flushed = False
+
+    def send(self, topic, value, key=None, headers=None):
+        self.sent.append((topic, key, value, dict(headers or ())))
+
+    def flush(self, timeout=None):
+        self.flushed = True
+
+
+def lines():
+    events = list(supply_chain(5, ChainShape(raw_lots=2, components=2, products=2), NOW))
+    good = jsonl(events).splitlines(keepends=True)
+    bad = [b'{"type": "shipment"}\n', b"\n", b"oops\n"]
+    return good[:3] + bad + good[3:], len(events)
+
+
+def test_good_lines_are_published_to_their_topics_and_bad_lines_to_the_dead_letter_topic():
+    producer = RecordingProducer()
+    data, valid = lines()
+    report = publish(data, producer, codec=CODEC, topics=TOPICS, now=NOW)
+    assert report.published == valid
+    assert [(e.line, e.reason.split(":")[0]) for e in report.rejected] == [(4, "shipment"), (6, "not valid JSON")]
+    dead = [s for s in producer.sent if s[0] == TOPICS.dead_letter]
+    assert [d[2] for d in dead] == [b'{"type": "shipment"}', b"oops"]
+    assert dead[0][3]["lotline-source"] == b"cli"
+    assert producer.flushed
+    lab_result = next(s for s in producer.sent if s[0] == TOPICS.lab_results)
+    assert CODEC.decode(lab_result[2]).batch_id.encode() == lab_result[1]  # keyed by batch
+
+
+def test_strict_mode_holds_back_every_valid_line_when_one_is_bad():
+    producer = RecordingProducer()
+    data, valid = lines()
+    report = publish(data, producer, codec=CODEC, topics=TOPICS, now=NOW, strict=True)
+    assert (report.published, report.held_back, len(report.rejected)) == (0, valid, 2)
+    assert {s[0] for s in producer.sent} == {TOPICS.dead_letter}
+
+
+def test_strict_mode_publishes_a_clean_file_whole():
+    producer = RecordingProducer()
+    data, valid = lines()
+    clean = [line for line in data if line.strip() and json.loads(line.replace(b"oops", b"{}")).get("event_id")]
+    report = publish(clean, producer, codec=CODEC, topics=TOPICS, now=NOW, strict=True)
+    assert report.published == valid and not report.rejected
