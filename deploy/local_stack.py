@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from deploy.kafka_admin import ensure_topics
-from deploy.processes import ProcessRecord, free_port, is_ours, spawn, stop
+from deploy.processes import ProcessRecord, exited, free_port, is_ours, spawn, stop
 from deploy.services import clickhouse_binary, start_broker, start_clickhouse, tansu_binary
 from lotline.settings import Settings
 from sinks.clickhouse import ClickHouseAddress, migrate
@@ -118,10 +119,14 @@ def start_worker(state_dir: Path, index: int, env: dict[str, str] | None = None)
     """Start ``lotline worker`` as a detached process reading this stack's state."""
     marker = f"--state-dir={state_dir}"
     argv = [sys.executable, "-m", "lotline", marker, "worker"]
-    return spawn(
+    record = spawn(
         f"worker-{index}", argv, log=state_dir / "logs" / f"worker-{index}.log", marker=marker,
         env={**os.environ, **(env or {})},
     )
+    deadline = time.monotonic() + 5  # until exec has replaced the command line we check
+    while not is_ours(record) and not exited(record.pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return record
 
 
 def down(settings: Settings, say: Any = print) -> None:

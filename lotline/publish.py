@@ -8,6 +8,7 @@ dead-letter topic with its reason, so the rejects table shows what was refused.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,6 +65,17 @@ def prepare(lines: Iterable[bytes], codec: AvroCodec, topics: TopicNames, now: d
         yield Prepared(number, topics.for_kind(event.kind), partition_key(event), codec.encode(event))
 
 
+def _identity(line: bytes) -> tuple[str, str]:
+    """The ``type`` and ``event_id`` of a refused line, where it has them (for the rejects table)."""
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return "", ""
+    if not isinstance(obj, dict):
+        return "", ""
+    return str(obj.get("type", ""))[:40], str(obj.get("event_id", ""))[:128]
+
+
 def publish(
     lines: Iterable[bytes],
     producer: Producer,
@@ -87,7 +99,9 @@ def publish(
         else:
             number, original, exc = item
             report.rejected.append(LineError(number, exc.reason))
-            letter = DeadLetter(original=original, reason=exc.reason, source="cli", rejected_at=now)
+            kind, event_id = _identity(original)
+            letter = DeadLetter(original=original, reason=exc.reason, source="cli", rejected_at=now,
+                                event_kind=kind, event_id=event_id)
             producer.send(topics.dead_letter, original, headers=letter.headers())
         on_line(report)
     if strict and not report.rejected:

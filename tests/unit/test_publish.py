@@ -45,6 +45,7 @@ def test_good_lines_are_published_to_their_topics_and_bad_lines_to_the_dead_lett
     dead = [s for s in producer.sent if s[0] == TOPICS.dead_letter]
     assert [d[2] for d in dead] == [b'{"type": "shipment"}', b"oops"]
     assert dead[0][3]["lotline-source"] == b"cli"
+    assert dead[0][3]["lotline-event-kind"] == b"shipment"
     assert producer.flushed
     lab_result = next(s for s in producer.sent if s[0] == TOPICS.lab_results)
     assert CODEC.decode(lab_result[2]).batch_id.encode() == lab_result[1]  # keyed by batch
