@@ -150,5 +150,8 @@ def status(settings: Settings) -> list[tuple[str, str, str]]:
     rows = [(n, s, d or "-") for n, s, d in rows if s]
     for name, record in sorted(state.processes.items()):
         rows.append((name, "running" if is_ours(record) else "stopped", f"pid {record.pid}, log {record.log}"))
-    endpoints = [("endpoint kafka", "", state.kafka_bootstrap or "-"), ("endpoint clickhouse", "", state.clickhouse_url or "-")]
+    endpoints = [
+        ("endpoint kafka", "", state.kafka_bootstrap or "-"),
+        ("endpoint clickhouse", "", state.clickhouse_url or "-"),
+    ]
     return rows + endpoints

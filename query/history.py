@@ -43,10 +43,12 @@ def rejects(client: Client, database: str, limit: int = 20) -> list[dict[str, An
         settings={"strings_as_bytes": True},
     )
     keys = ("reject_id", "reason", "source", "event_kind", "event_id", "original", "rejected_at")
-    return [
-        {k: (v.decode("utf-8", "replace") if isinstance(v, bytes) and k != "original" else v) for k, v in zip(keys, row, strict=True)}
-        for row in rows
-    ]
+    return [{k: _text(k, v) for k, v in zip(keys, row, strict=True)} for row in rows]
+
+
+def _text(key: str, value: Any) -> Any:
+    """Every column but the original bytes is text."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) and key != "original" else value
 
 
 def recent(client: Client, database: str, table: str, limit: int = 5) -> tuple[list[str], list[tuple[Any, ...]]]:

@@ -24,7 +24,9 @@ from traceability.events import EVENT_KINDS, Event, EventKind, event_from_record
 MAGIC = b"\xc3\x01"
 HEADER_SIZE = 10
 #: Errors fastavro raises on bytes that are not what the writer schema says.
-_DECODE_ERRORS = (EOFError, ValueError, IndexError, KeyError, TypeError, UnicodeDecodeError, OverflowError, struct.error)
+_DECODE_ERRORS = (
+    EOFError, ValueError, IndexError, KeyError, TypeError, UnicodeDecodeError, OverflowError, struct.error,
+)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from traceability.events import (
     OutputLot,
     Production,
     Shipment,
+    Verdict,
 )
 
 COUNTRIES = ("DE", "FR", "US", "GB", "NL", "JP", "AU", "CA", "IT", "ES", "PL", "SE")
@@ -71,7 +72,7 @@ def _productions(rng: random.Random, clock: _Clock, seed: int, tag: str, inputs:
 def _lab_result(rng: random.Random, clock: _Clock, seed: int, batch: str, fail: bool) -> LabResult:
     analyte, unit, limit = rng.choice(_ANALYTES)
     value = round(limit * (rng.uniform(1.1, 2.0) if fail else rng.uniform(0.05, 0.8)), 3)
-    verdict = "fail" if fail else "pass"
+    verdict: Verdict = "fail" if fail else "pass"
     tested = clock.tick()
     return LabResult(
         f"res-ev-{seed}-{batch}", f"RPT-{seed}-{batch}", 1, f"LAB-{seed}", batch, f"S-{batch}",

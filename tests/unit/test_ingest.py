@@ -17,7 +17,8 @@ from traceability.simulation import ChainShape, supply_chain
 pytestmark = pytest.mark.unit
 CODEC = AvroCodec()
 TOPICS = TopicNames("lt")
-EVENTS = list(supply_chain(9, ChainShape(raw_lots=3, components=3, products=3, tested_fraction=1.0), NOW - timedelta(days=1)))
+SHAPE = ChainShape(raw_lots=3, components=3, products=3, tested_fraction=1.0)
+EVENTS = list(supply_chain(9, SHAPE, NOW - timedelta(days=1)))
 
 
 def messages(events):

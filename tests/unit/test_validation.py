@@ -14,7 +14,8 @@ from traceability.simulation import ChainShape, supply_chain
 from traceability.validation import validate
 
 pytestmark = pytest.mark.unit
-EVENTS = list(supply_chain(2, ChainShape(raw_lots=2, components=2, products=2, tested_fraction=1.0), NOW - timedelta(days=30)))
+SHAPE = ChainShape(raw_lots=2, components=2, products=2, tested_fraction=1.0)
+EVENTS = list(supply_chain(2, SHAPE, NOW - timedelta(days=30)))
 LAB = next(e for e in EVENTS if e.kind == "lab")
 PRODUCTION = next(e for e in EVENTS if e.kind == "production")
 RESULT = next(e for e in EVENTS if e.kind == "lab_result" and e.verdict == "pass")
