@@ -86,5 +86,5 @@ class _Clock:
         self._now = start
 
     def tick(self) -> datetime:
-        self._now += timedelta(minutes=1)
+        self._now += timedelta(seconds=1)
         return self._now
