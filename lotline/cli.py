@@ -65,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--shipments-per-product", type=int, default=2)
     simulate.add_argument("--tested-fraction", type=float, default=0.5)
     simulate.add_argument("--failure-rate", type=float, default=0.05)
+    simulate.add_argument("--tiers", type=int, default=1,
+                          help="component tiers between raw lots and products; the chain is TIERS+1 deep (default 1)")
+    simulate.add_argument("--correction-rate", type=float, default=0.0,
+                          help="fraction of failing reports later corrected to pass by a version 2 (default 0)")
+    simulate.add_argument("--withdrawal-rate", type=float, default=0.0,
+                          help="fraction of failing reports later withdrawn by a version 2 (default 0)")
+    simulate.add_argument("--shuffle", action="store_true",
+                          help="write the events in a random order (seeded), as a disordered stream would deliver them")
     simulate.add_argument("--out", default="-", help="output file (default: standard output)")
 
     rejects = sub.add_parser("rejects", help="list rejected events with their reasons")
@@ -233,10 +241,17 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     from traceability.simulation import ChainShape, supply_chain
 
     shape = ChainShape(args.raw_lots, args.components, args.products, args.shipments_per_product,
-                       args.tested_fraction, args.failure_rate)
+                       args.tested_fraction, args.failure_rate, args.tiers, args.correction_rate,
+                       args.withdrawal_rate)
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
+    events = supply_chain(args.seed, shape, start)
+    if args.shuffle:
+        import random
+
+        events = iter(shuffled := list(events))
+        random.Random(args.seed).shuffle(shuffled)
     with contextlib.nullcontext(sys.stdout) if args.out == "-" else open(args.out, "w") as out:
-        for event in supply_chain(args.seed, shape, start):
+        for event in events:
             out.write(json.dumps(event_to_json(event)) + "\n")
     return EXIT_OK
 

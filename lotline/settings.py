@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     sink_flush_seconds: float = Field(0.25, gt=0)
     sink_retry_seconds: float = Field(60.0, gt=0, description="give up (and stop) after this long")
     commit_interval: float = Field(0.5, gt=0)
+    # Every hop of a lineage update waits at most this long for company; a chain of depth d
+    # settles in about d hops, so it bounds the propagation delay (DESIGN §3, §8).
+    closure_batch_size: int = Field(2_000, ge=1)
+    closure_flush_seconds: float = Field(0.05, gt=0)
 
     # Short group timeouts join a Tansu group in ~3 s instead of ~30 s (DESIGN §6).
     broker_session_timeout: float = 6.0

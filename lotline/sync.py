@@ -50,9 +50,13 @@ class OffsetReader:
         return tps
 
     def lags(self, topics: Sequence[str]) -> list[Lag]:
+        """Committed offsets first, then ends: a message committed before the ends are read had
+        its effects (closure messages, dead letters) produced before its commit, so the ends
+        include them, and a clean pass means nothing is in flight anywhere."""
         tps = self.partitions(topics)
+        committed = {tp: self._group.committed(tp) or 0 for tp in tps}
         ends = self.true_ends(tps)
-        return [Lag(tp.topic, tp.partition, self._group.committed(tp) or 0, ends[tp]) for tp in tps]
+        return [Lag(tp.topic, tp.partition, committed[tp], ends[tp]) for tp in tps]
 
     def true_ends(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
         reported = self._tail.end_offsets(tps)

@@ -45,6 +45,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "accredited_methods", "region", "valid_from", "valid_until", "public_keys",
         "registered_at", *_PROVENANCE,
     ),
+    "closure": ("descendant", "ancestor", "depth", "known_at"),
+    "batch_status": ("batch_id", "status", "risk_sources", "seq", "closure_partition", "known_at"),
     "rejects": (
         "reject_id", "reason", "source", "event_kind", "event_id", "original", "original_topic",
         "original_partition", "original_offset", "rejected_at", "dead_letter_partition",

@@ -1,26 +1,42 @@
-"""The agents: thin loops that take a batch, call one pure step, write, then ack.
+"""The agents: thin loops that take a batch, call one pure step, deliver its effects, then ack.
 
-Acks happen only after the rows are stored and the dead letters delivered, so Faust commits
-offsets (the highest *contiguous* acked offset) only past data that is safe.
+Acks happen only after the closure messages and dead letters are on the broker and the rows
+are stored, so Faust commits offsets (the highest *contiguous* acked offset) only past data
+that is safe. Every agent runs with concurrency 1 (faust #606: with more, acks of one instance
+could commit past unfinished events of another).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NoReturn
 
 import faust
 import structlog
 
+from schemas.closure_codec import ClosureCodec
 from schemas.codec import AvroCodec
+from streams.closure import ClosureStore, Delivered
+from streams.closure_log import ClosureLog
 from streams.ingest import RawMessage, ingest, store_dead_letters
 from streams.sink_writer import SinkWriter
 from streams.topics import TopicNames
 from traceability.dead_letter import DeadLetter
+from traceability.errors import UndecodableEvent
+from traceability.lineage import Message, route
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    batch_size: int
+    flush_seconds: float
+    closure_batch_size: int
+    closure_flush_seconds: float
 
 
 def raw_message(event: Any) -> RawMessage:
@@ -40,25 +56,64 @@ async def send_dead_letters(topic: faust.TopicT, letters: Sequence[DeadLetter]) 
     await asyncio.gather(*futures)
 
 
+async def send_closure(topic: faust.TopicT, codec: ClosureCodec, messages: Sequence[Message]) -> None:
+    """Send lineage messages keyed by the batch that must handle them, and wait for the broker."""
+    futures = [
+        await topic.send(key=route(message).encode(), value=codec.encode(message), force=True)
+        for message in messages
+    ]
+    await asyncio.gather(*futures)
+
+
 def register_agents(
     app: faust.App,
     *,
     topics: TopicNames,
     codec: AvroCodec,
     writer: SinkWriter,
-    batch_size: int,
-    flush_seconds: float,
+    closure_log: ClosureLog,
+    settings: AgentSettings,
     clock: Callable[[], datetime],
     give_up: Callable[[BaseException], NoReturn],
 ) -> None:
-    """Attach the ingest and dead-letter agents to ``app`` (concurrency 1: see faust #606)."""
+    """Attach the ingest, closure and dead-letter agents to ``app``."""
     raw = app.topic(*topics.raw, value_serializer="raw", key_serializer="raw")
+    closure = app.topic(topics.closure, value_serializer="raw", key_serializer="raw")
     dead_letter = app.topic(topics.dead_letter, value_serializer="raw", key_serializer="raw")
+    closure_codec = ClosureCodec()
+    store = ClosureStore()
+
+    async def owned_messages(events: Sequence[Any], now: datetime) -> tuple[list[Delivered], list[DeadLetter]]:
+        """Decode the events of partitions this worker owns, rebuilding partitions as needed.
+
+        Events of partitions no longer assigned are skipped (their new owner reads them again).
+        """
+        owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == topics.closure}
+        delivered: list[Delivered] = []
+        letters: list[DeadLetter] = []
+        checked: set[int] = set()
+        for event in events:
+            m = event.message
+            if m.partition not in owned:
+                continue
+            if m.partition not in checked:  # the first event of a partition in this batch
+                checked.add(m.partition)
+                if not store.loaded(m.partition) or store.has_gap(m.partition, m.offset):
+                    await closure_log.rebuild(store, m.partition)
+            try:
+                delivered.append(Delivered(m.partition, m.offset, closure_codec.decode(m.value or b""), m.value))
+            except UndecodableEvent as exc:
+                letters.append(DeadLetter(
+                    original=m.value or b"", reason=exc.reason, source="worker", rejected_at=now,
+                    topic=topics.closure, partition=m.partition, offset=m.offset, event_kind="closure_message",
+                ))
+        return delivered, letters
 
     async def ingest_agent(stream: faust.StreamT) -> None:
-        async for events in stream.noack_take(batch_size, within=flush_seconds):
+        async for events in stream.noack_take(settings.batch_size, within=settings.flush_seconds):
             try:
                 outcome = ingest([raw_message(e) for e in events], codec, topics, clock())
+                await send_closure(closure, closure_codec, outcome.lineage)
                 await send_dead_letters(dead_letter, outcome.dead_letters)
                 await writer.write(outcome.rows)
             except Exception as exc:  # anything unexpected: stop before any ack (no data loss)
@@ -66,8 +121,22 @@ def register_agents(
             for event in events:
                 await stream.ack(event)
 
+    async def closure_agent(stream: faust.StreamT) -> None:
+        async for events in stream.noack_take(settings.closure_batch_size, within=settings.closure_flush_seconds):
+            try:
+                now = clock()
+                delivered, letters = await owned_messages(events, now)
+                outcome = store.apply(delivered, now, closure_codec, topics.closure)
+                await send_closure(closure, closure_codec, outcome.updates)
+                await send_dead_letters(dead_letter, letters + outcome.dead_letters)
+                await writer.write(outcome.rows)
+            except Exception as exc:
+                give_up(exc)
+            for event in events:
+                await stream.ack(event)
+
     async def dead_letter_agent(stream: faust.StreamT) -> None:
-        async for events in stream.noack_take(batch_size, within=flush_seconds):
+        async for events in stream.noack_take(settings.batch_size, within=settings.flush_seconds):
             try:
                 await writer.write(store_dead_letters([raw_message(e) for e in events], clock()))
             except Exception as exc:
@@ -75,5 +144,15 @@ def register_agents(
             for event in events:
                 await stream.ack(event)
 
+    @app.on_partitions_assigned.connect
+    async def forget_lost_partitions(sender: Any, assigned: set[Any], **kwargs: Any) -> None:
+        owned = {tp.partition for tp in assigned if tp.topic == topics.closure}
+        store.drop(store.partitions() - owned)
+
+    @app.on_before_shutdown.connect
+    async def close_closure_log(sender: Any, **kwargs: Any) -> None:
+        await closure_log.close()
+
     app.agent(raw, name="ingest", concurrency=1)(ingest_agent)
+    app.agent(closure, name="closure", concurrency=1)(closure_agent)
     app.agent(dead_letter, name="dead-letters", concurrency=1)(dead_letter_agent)

@@ -9,10 +9,12 @@ from typing import NoReturn
 import faust
 
 from lotline.settings import Settings
+from schemas.closure_codec import ClosureCodec
 from schemas.codec import AvroCodec
 from sinks.port import Sink
 from sinks.retry import TRANSIENT
-from streams.agents import register_agents
+from streams.agents import AgentSettings, register_agents
+from streams.closure_log import ClosureLog
 from streams.sink_writer import SinkWriter, exit_worker
 from streams.topics import TopicNames
 
@@ -47,6 +49,7 @@ def create_app(
         value_serializer="raw",
         key_serializer="raw",
         web_enabled=False,
+        datadir=str(settings.state_dir / "faust"),  # unused with memory://, but never the cwd
         topic_partitions=settings.partitions,
         topic_replication_factor=1,
         topic_allow_declare=False,  # `lotline stack up` creates topics with the right partitions
@@ -58,13 +61,19 @@ def create_app(
         producer_acks=-1,
     )
     writer = SinkWriter(sink, retry_seconds=settings.sink_retry_seconds, transient=transient, give_up=give_up)
+    topics = TopicNames(settings.topic_prefix)
     register_agents(
         app,
-        topics=TopicNames(settings.topic_prefix),
+        topics=topics,
         codec=AvroCodec(),
         writer=writer,
-        batch_size=settings.sink_batch_size,
-        flush_seconds=settings.sink_flush_seconds,
+        closure_log=ClosureLog(bootstrap, settings.app_id, topics.closure, ClosureCodec()),
+        settings=AgentSettings(
+            batch_size=settings.sink_batch_size,
+            flush_seconds=settings.sink_flush_seconds,
+            closure_batch_size=settings.closure_batch_size,
+            closure_flush_seconds=settings.closure_flush_seconds,
+        ),
         clock=clock,
         give_up=give_up,
     )

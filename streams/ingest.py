@@ -8,9 +8,11 @@ from datetime import datetime
 
 from schemas.codec import AvroCodec
 from sinks.rows import Provenance, RowBatch, add_event, add_reject, new_batch
+from streams.closure import lineage_messages
 from streams.topics import TopicNames
 from traceability.dead_letter import DeadLetter, from_headers
 from traceability.errors import InvalidEvent
+from traceability.lineage import Message
 from traceability.validation import validate
 
 SIGNATURE_HEADER = "lotline-signature"  # reserved for signed reports (DESIGN §5)
@@ -31,13 +33,15 @@ class RawMessage:
 class IngestOutcome:
     rows: RowBatch = field(default_factory=new_batch)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    lineage: list[Message] = field(default_factory=list)
     accepted: int = 0
 
 
 def ingest(
     messages: Sequence[RawMessage], codec: AvroCodec, topics: TopicNames, now: datetime
 ) -> IngestOutcome:
-    """Decode and validate every message; accepted events become rows, the rest dead letters."""
+    """Decode and validate every message; accepted events become rows and closure messages, the rest
+    dead letters."""
     outcome = IngestOutcome()
     for message in messages:
         try:
@@ -50,6 +54,7 @@ def ingest(
             continue
         signature = dict(message.headers).get(SIGNATURE_HEADER, b"").decode("ascii", "replace")
         add_event(outcome.rows, event, Provenance(message.partition, message.offset, now, signature))
+        outcome.lineage += lineage_messages(event, message.value)
         outcome.accepted += 1
     return outcome
 

@@ -26,6 +26,11 @@ class TopicNames:
         return f"{self.prefix}.registry"
 
     @property
+    def closure(self) -> str:
+        """Internal: lineage messages between workers, keyed by the batch that handles them."""
+        return f"{self.prefix}.closure"
+
+    @property
     def dead_letter(self) -> str:
         return f"{self.prefix}.dead-letter"
 
@@ -37,7 +42,7 @@ class TopicNames:
     @property
     def consumed(self) -> tuple[str, ...]:
         """Every topic the workers read, in pipeline order (``sync`` checks them in this order)."""
-        return (*self.raw, self.dead_letter)
+        return (*self.raw, self.closure, self.dead_letter)
 
     def for_kind(self, kind: EventKind) -> str:
         if kind == "lab_result":

@@ -59,6 +59,9 @@ class Edge:
     parent: str
     child: str
     event_id: str
+    #: The bytes of the production event that declared the edge, for the dead letter of a
+    #: rejected edge. Carried through, never interpreted; not part of equality.
+    origin: bytes = field(default=b"", compare=False, repr=False)
 
 
 @dataclass(frozen=True)

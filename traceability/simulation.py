@@ -34,6 +34,13 @@ class ChainShape:
     shipments_per_product: int = 2
     tested_fraction: float = 0.5
     failure_rate: float = 0.05
+    #: Component tiers between raw lots and products: the chain is ``tiers + 1`` edges deep.
+    #: A tier may also draw on any earlier tier, so paths of different lengths merge.
+    tiers: int = 1
+    #: Of the failing reports, the fraction later corrected (version 2 passes) ...
+    correction_rate: float = 0.0
+    #: ... and the fraction later withdrawn instead.
+    withdrawal_rate: float = 0.0
 
 
 def supply_chain(seed: int, shape: ChainShape, start: datetime) -> Iterator[Event]:
@@ -46,16 +53,45 @@ def supply_chain(seed: int, shape: ChainShape, start: datetime) -> Iterator[Even
     raw = [f"RAW-{seed}-{i:05d}" for i in range(shape.raw_lots)]
     components = [f"CMP-{seed}-{i:05d}" for i in range(shape.components)]
     products = [f"TOY-{seed}-{i:05d}" for i in range(shape.products)]
-    yield from _productions(rng, clock, seed, "CMP", raw, components)
-    yield from _productions(rng, clock, seed, "TOY", components, products)
+    tiers = _split(components, shape.tiers)
+    earlier = raw
+    for t, tier in enumerate(tiers):
+        inputs = earlier if t == 0 else _mostly_latest(rng, earlier, tiers[t - 1])
+        yield from _productions(rng, clock, seed, "CMP" if t == 0 else f"CMP{t + 1}", inputs, tier)
+        earlier = earlier + tier
+    yield from _productions(rng, clock, seed, "TOY", tiers[-1] if tiers and tiers[-1] else raw, products)
+    failed: list[LabResult] = []
     for batch in raw + components + products:
         if rng.random() < shape.tested_fraction:
-            yield _lab_result(rng, clock, seed, batch, fail=rng.random() < shape.failure_rate)
+            result = _lab_result(rng, clock, seed, batch, fail=rng.random() < shape.failure_rate)
+            failed += [result] if result.verdict == "fail" else []
+            yield result
+    if shape.correction_rate or shape.withdrawal_rate:
+        for result in failed:
+            draw = rng.random()
+            if draw < shape.correction_rate:
+                yield _revision(result, "pass", clock)
+            elif draw < shape.correction_rate + shape.withdrawal_rate:
+                yield _revision(result, "withdrawn", clock)
     for n, batch in enumerate(products):
         for k in range(shape.shipments_per_product):
             yield Shipment(f"shp-ev-{seed}-{n}-{k}", f"SHP-{seed}-{n}-{k}", batch, float(rng.randint(10, 500)),
                            "ea", f"ORG-{seed}-TOYS", f"ORG-RETAIL-{rng.randint(1, 30)}",
                            f"Warehouse {rng.randint(1, 99)}", rng.choice(COUNTRIES), clock.tick())
+
+
+def _split(lots: list[str], tiers: int) -> list[list[str]]:
+    """Consecutive slices of ``lots``, one per tier (one tier keeps them all)."""
+    tiers = max(1, min(tiers, len(lots) or 1))
+    size, extra = divmod(len(lots), tiers)
+    bounds = [t * size + min(t, extra) for t in range(tiers + 1)]
+    return [lots[bounds[t]:bounds[t + 1]] for t in range(tiers)]
+
+
+def _mostly_latest(rng: random.Random, earlier: list[str], latest: list[str]) -> list[str]:
+    """Inputs of a tier: the previous tier, plus a few lots from any earlier one."""
+    extra = rng.sample(earlier, k=min(len(earlier), max(1, len(latest) // 10)))
+    return latest + [lot for lot in extra if lot not in latest] if latest else earlier
 
 
 def _productions(rng: random.Random, clock: _Clock, seed: int, tag: str, inputs: list[str],
@@ -78,6 +114,19 @@ def _lab_result(rng: random.Random, clock: _Clock, seed: int, batch: str, fail: 
         f"res-ev-{seed}-{batch}", f"RPT-{seed}-{batch}", 1, f"LAB-{seed}", batch, f"S-{batch}",
         "GB 6675.4-2014", verdict, tested, tested + timedelta(hours=2),
         (Measurement(analyte, value, unit, limit, verdict),),
+    )
+
+
+def _revision(result: LabResult, verdict: Verdict, clock: _Clock) -> LabResult:
+    """Version 2 of a report: a corrected verdict, or its withdrawal."""
+    issued = clock.tick()
+    measurements = tuple(
+        Measurement(m.analyte, round(m.limit * 0.5, 3) if m.limit else m.value, m.unit, m.limit, verdict)
+        for m in result.measurements
+    ) if verdict == "pass" else result.measurements
+    return LabResult(
+        f"{result.event_id}-v2", result.report_id, 2, result.lab_id, result.batch_id, result.sample_id,
+        result.method, verdict, result.tested_at, issued, measurements,
     )
 
 

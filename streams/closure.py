@@ -1,0 +1,193 @@
+"""The closure step of the stream, Faust-free: batch states per partition, messages in, effects out.
+
+The closure topic is both the work queue and the state log. Every change to a batch's state is
+caused by a message in that batch's partition of the closure topic (edges, lab results and
+ancestry updates alike), and merges are joins, so the state of a partition is exactly the fold
+of its messages. A worker that gains a partition rebuilds it by folding the messages below the
+group's committed offset (`ClosureStore.load`); their effects are already delivered, because the
+agent acks a message only after its updates, dead letters and rows are stored. Messages from the
+committed offset on are handled normally, and handling one twice is harmless.
+
+This replaces a Faust table with a changelog: that would write every changed state again (a
+batch with hundreds of ancestors, on every delta) and its recovery trusts the broker's high
+watermark, which Tansu reports wrong (DESIGN §6). The cost is a replay from the start of the
+partition on every (re)assignment; checkpoints would bound it (see the README's known limits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from schemas.closure_codec import ClosureCodec
+from sinks.rows import RowBatch, new_batch
+from traceability.dead_letter import DeadLetter
+from traceability.events import Event, LabResult, Production
+from traceability.lineage import (
+    AncestryUpdate,
+    BatchState,
+    ClosureRow,
+    CycleRejected,
+    Edge,
+    Fact,
+    Message,
+    ResultSeen,
+    StatusChange,
+    handle,
+    merge_updates,
+    route,
+)
+
+
+def lineage_messages(event: Event, original: bytes) -> list[Message]:
+    """The closure messages an accepted event causes: an edge per input × output, or a result."""
+    if isinstance(event, Production):
+        return [
+            Edge(i.batch_id, o.batch_id, event.event_id, original)
+            for i in event.inputs
+            for o in event.outputs
+        ]
+    if isinstance(event, LabResult):
+        return [ResultSeen(event.batch_id, event.report_id, event.report_version, event.verdict)]
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """One closure message as read from its partition, with its original bytes."""
+
+    partition: int
+    offset: int
+    message: Message
+    raw: bytes = b""
+
+
+@dataclass
+class ClosureOutcome:
+    """What applying a batch of messages asks the agent to do before it acks them."""
+
+    updates: list[AncestryUpdate] = field(default_factory=list)
+    rows: RowBatch = field(default_factory=new_batch)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    handled: int = 0
+
+
+class ClosureStore:
+    """The batch states of the closure partitions one worker owns."""
+
+    def __init__(self) -> None:
+        self._partitions: dict[int, dict[str, BatchState]] = {}
+        self._next_offset: dict[int, int] = {}
+
+    def loaded(self, partition: int) -> bool:
+        return partition in self._partitions
+
+    def partitions(self) -> frozenset[int]:
+        return frozenset(self._partitions)
+
+    def batches(self) -> int:
+        return sum(len(states) for states in self._partitions.values())
+
+    def state(self, partition: int, batch_id: str) -> BatchState | None:
+        return self._partitions.get(partition, {}).get(batch_id)
+
+    def reset(self, partition: int, next_offset: int) -> None:
+        """Start rebuilding a partition whose committed offset is ``next_offset``."""
+        self._partitions[partition] = {}
+        self._next_offset[partition] = next_offset
+
+    def fold(self, partition: int, history: Iterable[Message]) -> None:
+        """Apply messages below the committed offset to a partition being rebuilt; no effects."""
+        states = self._partitions[partition]
+        for message in history:
+            key = route(message)
+            states[key] = handle(states.get(key) or BatchState(key), message).state
+
+    def has_gap(self, partition: int, offset: int) -> bool:
+        """True if messages before ``offset`` were handled elsewhere since this partition was
+        rebuilt (another worker owned it meanwhile): the state is stale and must be rebuilt."""
+        return offset > self._next_offset.get(partition, 0)
+
+    def drop(self, partitions: Iterable[int]) -> None:
+        for partition in partitions:
+            self._partitions.pop(partition, None)
+            self._next_offset.pop(partition, None)
+
+    def apply(self, delivered: Sequence[Delivered], now: datetime, codec: ClosureCodec, topic: str) -> ClosureOutcome:
+        """Handle a batch of messages of loaded partitions.
+
+        Updates for one batch are merged before they are handled, and the updates this batch
+        sends are merged per target, so a wide fan-in costs one message per child, not one per
+        parent. Merging is allowed because the result does not depend on delivery order.
+
+        Raises:
+            KeyError: If a message belongs to a partition that is not loaded.
+        """
+        outcome = ClosureOutcome()
+        outgoing: dict[str, AncestryUpdate] = {}
+        for item in delivered:
+            self._next_offset[item.partition] = max(self._next_offset[item.partition], item.offset + 1)
+        for item in _coalesced(delivered):
+            states = self._partitions[item.partition]
+            key = route(item.message)
+            step = handle(states.get(key) or BatchState(key), item.message)
+            states[key] = step.state
+            outcome.handled += 1
+            for update in step.messages:
+                known = outgoing.get(update.target)
+                outgoing[update.target] = update if known is None else merge_updates(known, update)
+            for fact in step.facts:
+                _record(outcome, fact, item, now, codec, topic)
+        outcome.updates = list(outgoing.values())
+        return outcome
+
+
+def _coalesced(delivered: Sequence[Delivered]) -> list[Delivered]:
+    """Updates merged per target, at the highest offset merged; everything in offset order."""
+    merged: dict[str, Delivered] = {}
+    others: list[Delivered] = []
+    for item in delivered:
+        message = item.message
+        if not isinstance(message, AncestryUpdate):
+            others.append(item)
+            continue
+        known = merged.get(message.target)
+        if known is None:
+            merged[message.target] = item
+        else:
+            assert isinstance(known.message, AncestryUpdate)
+            merged[message.target] = Delivered(
+                item.partition, max(item.offset, known.offset), merge_updates(known.message, message), item.raw
+            )
+    # Offset order, so a batch's status changes are emitted in the order of their seq column.
+    return sorted(others + list(merged.values()), key=lambda item: (item.partition, item.offset))
+
+
+def _record(outcome: ClosureOutcome, fact: Fact, item: Delivered, now: datetime, codec: ClosureCodec,
+            topic: str) -> None:
+    if isinstance(fact, ClosureRow):
+        outcome.rows["closure"].append((fact.descendant, fact.ancestor, fact.depth, now))
+    elif isinstance(fact, StatusChange):
+        outcome.rows["batch_status"].append(
+            (fact.batch, fact.status, list(fact.risk_sources), item.offset, item.partition, now)
+        )
+    elif isinstance(fact, CycleRejected):
+        outcome.dead_letters.append(_cycle_letter(fact, item, now, codec, topic))
+
+
+def _cycle_letter(fact: CycleRejected, item: Delivered, now: datetime, codec: ClosureCodec,
+                  topic: str) -> DeadLetter:
+    """A rejected edge carries its production event's bytes; a cycle found late, the update's."""
+    edge = fact.edge
+    if edge is not None:
+        return DeadLetter(
+            original=edge.origin or codec.encode(edge), reason=fact.reason, source="worker", rejected_at=now,
+            topic=topic, partition=item.partition, offset=item.offset, event_kind="production",
+            event_id=edge.event_id,
+        )
+    return DeadLetter(
+        original=item.raw or codec.encode(item.message), reason=fact.reason, source="worker",
+        rejected_at=now, topic=topic, partition=item.partition, offset=item.offset,
+        event_kind="lineage_cycle",
+    )
