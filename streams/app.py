@@ -42,6 +42,8 @@ def create_app(
         clock: The time used for validation and ``ingested_at``.
         give_up: What to do when the sink stays down (default: exit the process).
     """
+    datadir = settings.state_dir / "faust"  # unused with memory://, but Faust creates it: never the cwd
+    datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{bootstrap}",
@@ -49,7 +51,7 @@ def create_app(
         value_serializer="raw",
         key_serializer="raw",
         web_enabled=False,
-        datadir=str(settings.state_dir / "faust"),  # unused with memory://, but never the cwd
+        datadir=str(datadir),
         topic_partitions=settings.partitions,
         topic_replication_factor=1,
         topic_allow_declare=False,  # `lotline stack up` creates topics with the right partitions

@@ -97,8 +97,19 @@ class Deployment:
         return proc
 
     def sync(self, timeout: float = 120) -> None:
-        done = self.lotline("sync", "--timeout", str(timeout), timeout=timeout + 30)
-        assert done.returncode == 0, done.stderr + self.worker_logs()
+        """``lotline sync``, failing at once (with the worker logs) if every worker has died."""
+        proc = subprocess.Popen([sys.executable, "-m", "lotline", "sync", "--timeout", str(timeout)],
+                                env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        while proc.poll() is None:
+            if self.workers and all(w.poll() is not None for w in self.workers):
+                proc.kill()
+                raise AssertionError("every worker has exited\n" + self.worker_logs())
+            try:
+                proc.wait(1)
+            except subprocess.TimeoutExpired:
+                continue
+        _, err = proc.communicate()
+        assert proc.returncode == 0, err + self.worker_logs()
 
     def worker_logs(self) -> str:
         return "".join(p.read_text(errors="replace")[-3000:] for p in self.root.glob("worker-*.log"))

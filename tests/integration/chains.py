@@ -1,0 +1,84 @@
+"""Generated supply chains published in disorder, and the oracle's answer for them."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from query import lineage
+from tests.integration.conftest import Deployment
+from traceability import oracle
+from traceability.events import Event, LabResult, Production
+from traceability.json_form import event_to_json
+from traceability.simulation import ChainShape, supply_chain
+
+START = datetime(2026, 10, 1, tzinfo=UTC)
+#: About 2,500 batches, 7 edges deep, with merges across tiers, failures, corrections, withdrawals.
+SHAPE = ChainShape(
+    raw_lots=250, components=1000, products=1250, shipments_per_product=1, tested_fraction=0.5,
+    failure_rate=0.08, tiers=6, correction_rate=0.3, withdrawal_rate=0.2,
+)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The oracle's closure (batches with ancestors only) and statuses (all but untested)."""
+
+    closure: dict[str, dict[str, int]]
+    statuses: dict[str, oracle.StatusTuple]
+    batches: frozenset[str]
+    edges: int
+
+
+def expected(events: list[Event]) -> Expected:
+    batches: set[str] = set()
+    edges: set[tuple[str, str]] = set()
+    results: list[oracle.ResultTuple] = []
+    for event in events:
+        if isinstance(event, Production):
+            for i in event.inputs:
+                for o in event.outputs:
+                    edges.add((i.batch_id, o.batch_id))
+                    batches |= {i.batch_id, o.batch_id}
+        elif isinstance(event, LabResult):
+            results.append((event.batch_id, event.report_id, event.report_version, event.verdict))
+            batches.add(event.batch_id)
+    closure = {b: a for b, a in oracle.closure(batches, edges).items() if a}
+    statuses = {b: s for b, s in oracle.statuses(batches, edges, results).items() if s[0] != "untested"}
+    return Expected(closure, statuses, frozenset(batches), len(edges))
+
+
+def disordered(seed: int, shape: ChainShape = SHAPE, duplicates: float = 0.1) -> list[Event]:
+    """The chain's events shuffled, with a fraction of them repeated at random places."""
+    rng = random.Random(seed)
+    events = list(supply_chain(seed, shape, START))
+    events += rng.sample(events, k=int(len(events) * duplicates))
+    rng.shuffle(events)
+    return events
+
+
+def write_jsonl(path: Path, events: list[Event]) -> Path:
+    path.write_text("".join(json.dumps(event_to_json(e)) + "\n" for e in events))
+    return path
+
+
+def assert_matches_oracle(dep: Deployment, want: Expected) -> None:
+    """ClickHouse's closure (both indexes) and statuses equal the oracle's, batch for batch."""
+    client, db = dep.client(), dep.settings.database
+    got_closure = lineage.ancestry(client, db)
+    assert got_closure.keys() == want.closure.keys()
+    wrong = [b for b in want.closure if got_closure[b] != want.closure[b]]
+    assert not wrong, f"{len(wrong)} batches differ, e.g. {wrong[0]}: {got_closure[wrong[0]]} != {want.closure[wrong[0]]}"
+
+    got_statuses = {b: s for b, s in lineage.statuses(client, db).items() if s[0] != "untested"}
+    assert got_statuses == want.statuses
+
+    downstream: dict[str, dict[str, int]] = {}
+    for child, ancestors in want.closure.items():
+        for ancestor, depth in ancestors.items():
+            downstream.setdefault(ancestor, {})[child] = depth
+    for batch in sorted(downstream)[:: max(1, len(downstream) // 25)]:
+        assert lineage.descent(client, db, batch) == downstream[batch]

@@ -1,0 +1,465 @@
+"""The closure step against a fake broker: partitioned logs, batches, commits, crashes and rebuilds."""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from schemas.closure_codec import ClosureCodec
+from schemas.codec import AvroCodec
+from streams.closure import ClosureOutcome, ClosureStore, Delivered, lineage_messages
+from streams.ingest import RawMessage, ingest
+from streams.topics import TopicNames
+from tests.conftest import NOW
+from traceability import oracle
+from traceability.dead_letter import DeadLetter
+from traceability.events import InputLot, LabResult, Measurement, OutputLot, Production, Shipment
+from traceability.lineage import (
+    AncestryUpdate,
+    BatchState,
+    Edge,
+    Message,
+    ResultSeen,
+    RiskRegister,
+    Verdict,
+    route,
+    status_of,
+)
+from traceability.lineage_driver import run_to_quiescence
+from traceability.simulation import ChainShape, supply_chain
+
+pytestmark = pytest.mark.unit
+CODEC = ClosureCodec()
+TOPICS = TopicNames("lt")
+VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "withdrawn")
+PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+StatusTuple = tuple[str, tuple[str, ...]]
+
+
+# --- scenarios -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A small DAG over named batches and the lab results seen on them."""
+
+    batches: tuple[str, ...]
+    edges: frozenset[tuple[str, str]]
+    results: tuple[tuple[str, str, int, Verdict], ...]
+
+    def inputs(self) -> list[Message]:
+        """What ingest puts on the closure topic: edges carrying their event's bytes, and results."""
+        edges: list[Message] = [Edge(p, c, f"prd:{p}->{c}", f"bytes of {p}->{c}".encode()) for p, c in
+                                sorted(self.edges)]
+        return edges + [ResultSeen(*result) for result in self.results]
+
+    def expected_closure(self) -> dict[tuple[str, str], int]:
+        """(descendant, ancestor) -> minimal depth."""
+        closure = oracle.closure(self.batches, self.edges)
+        return {(d, a): depth for d, ancestors in closure.items() for a, depth in ancestors.items()}
+
+    def expected_statuses(self) -> dict[str, StatusTuple]:
+        return oracle.statuses(self.batches, self.edges, self.results)
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> Scenario:
+    """DAGs of up to 14 batches: a chain, random forward edges, a hub; results with corrections."""
+    n = draw(st.integers(1, 14))
+    names = draw(st.permutations([f"lot-{i:02d}" for i in range(n)]))
+    rank = st.integers(0, n - 1)
+    edges = {(i, i + 1) for i in range(draw(st.integers(0, min(8, n - 1))))}
+    edges |= {(min(a, b), max(a, b)) for a, b in draw(st.lists(st.tuples(rank, rank), max_size=2 * n))}
+    hub = draw(rank)
+    edges |= {(i, hub) for i in draw(st.sets(st.integers(0, max(hub - 1, 0)), max_size=3))}
+    edges |= {(hub, j) for j in draw(st.sets(st.integers(min(hub + 1, n - 1), n - 1), max_size=3))}
+    result = st.tuples(rank, st.sampled_from(["r1", "r2"]), st.integers(0, 3), st.sampled_from(VERDICTS))
+    results = draw(st.lists(result, max_size=n))
+    corrected = draw(st.sets(rank, max_size=3))
+    results += [(b, "r1", 4, "fail") for b in corrected] + [(b, "r1", 5, "pass") for b in corrected]
+    return Scenario(
+        batches=tuple(names),
+        edges=frozenset((names[p], names[c]) for p, c in edges if p != c),
+        results=tuple((names[b], r, v, d) for b, r, v, d in results),
+    )
+
+
+# --- the fake broker and worker ------------------------------------------------------------------
+
+
+def partition_of(message: Message, partitions: int) -> int:
+    """Stable partitioning by key, as the producer does with the batch id."""
+    return zlib.crc32(route(message).encode()) % partitions
+
+
+class Broker:
+    """The closure topic: one log of encoded messages per partition (offset = list index)."""
+
+    def __init__(self, partitions: int) -> None:
+        self.logs: list[list[bytes]] = [[] for _ in range(partitions)]
+
+    def send(self, messages: Sequence[Message]) -> None:
+        for message in messages:
+            self.logs[partition_of(message, len(self.logs))].append(CODEC.encode(message))
+
+    def pending(self, positions: Sequence[int]) -> bool:
+        return any(position < len(log) for position, log in zip(positions, self.logs, strict=True))
+
+
+@dataclass
+class Sink:
+    """Everything the worker delivered: rows in insertion order, dead letters."""
+
+    closure: list[tuple[Any, ...]] = field(default_factory=list)
+    status: list[tuple[Any, ...]] = field(default_factory=list)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+
+    def store(self, outcome: ClosureOutcome) -> None:
+        self.closure += outcome.rows["closure"]
+        self.status += outcome.rows["batch_status"]
+        self.dead_letters += outcome.dead_letters
+
+    def shortest(self) -> dict[tuple[str, str], int]:
+        """(descendant, ancestor) -> min depth over every closure row."""
+        best: dict[tuple[str, str], int] = {}
+        for descendant, ancestor, depth, known_at in self.closure:
+            assert known_at == NOW
+            key = (str(descendant), str(ancestor))
+            best[key] = min(int(depth), best.get(key, int(depth)))
+        return best
+
+    def latest_status(self, batch: str) -> StatusTuple:
+        """The row with the highest seq; rows sharing it must agree, or the answer is ambiguous."""
+        rows = [row for row in self.status if row[0] == batch]
+        if not rows:
+            return ("untested", ())
+        top = max(int(row[3]) for row in rows)
+        answers = {(str(row[1]), tuple(row[2])) for row in rows if row[3] == top}
+        assert len(answers) == 1, (batch, top, answers)
+        return answers.pop()
+
+
+class Worker:
+    """One worker owning every partition: consumer positions, committed offsets and a ClosureStore."""
+
+    def __init__(self, broker: Broker, sink: Sink, committed: list[int] | None = None) -> None:
+        self.broker, self.sink = broker, sink
+        partitions = range(len(broker.logs))
+        self.committed = list(committed) if committed is not None else [0 for _ in partitions]
+        self.position = list(self.committed)
+        self.store = ClosureStore()
+        for p in partitions:  # what ClosureLog.rebuild does
+            self.store.reset(p, self.committed[p])
+            self.store.fold(p, [CODEC.decode(raw) for raw in broker.logs[p][: self.committed[p]]])
+
+    def take(self, limit: int, rng: random.Random) -> list[Delivered]:
+        """Up to ``limit`` messages from the current positions, partitions in random order."""
+        delivered: list[Delivered] = []
+        for p in rng.sample(range(len(self.broker.logs)), len(self.broker.logs)):
+            log = self.broker.logs[p]
+            while len(delivered) < limit and self.position[p] < len(log):
+                raw = log[self.position[p]]
+                delivered.append(Delivered(p, self.position[p], CODEC.decode(raw), raw))
+                self.position[p] += 1
+        return delivered
+
+    def apply(self, delivered: Sequence[Delivered]) -> ClosureOutcome:
+        first: dict[int, int] = {}
+        for item in delivered:
+            first.setdefault(item.partition, item.offset)
+        # What the agent checks for the first message of each partition; one owner, so never a gap.
+        assert not any(self.store.has_gap(p, offset) for p, offset in first.items())
+        return self.store.apply(delivered, NOW, CODEC, TOPICS.closure)
+
+    def deliver(self, outcome: ClosureOutcome) -> None:
+        self.broker.send(outcome.updates)
+        self.sink.store(outcome)
+
+    def commit(self) -> None:
+        self.committed = list(self.position)
+
+    def step(self, limit: int, rng: random.Random) -> ClosureOutcome:
+        """Take, apply, deliver the effects, commit: the closure agent's loop body."""
+        outcome = self.apply(self.take(limit, rng))
+        self.deliver(outcome)
+        self.commit()
+        return outcome
+
+    def drain(self, limit: int, rng: random.Random) -> None:
+        for _ in range(100_000):
+            if not self.broker.pending(self.position):
+                return
+            self.step(limit, rng)
+        raise AssertionError("the closure did not quiesce")
+
+    def states(self, batches: Sequence[str]) -> dict[str, BatchState]:
+        partitions = len(self.broker.logs)
+        return {
+            b: self.store.state(partition_of(ResultSeen(b, "r", 0, "pass"), partitions), b) or BatchState(b)
+            for b in batches
+        }
+
+
+def assert_matches_the_oracle(scenario: Scenario, worker: Worker) -> None:
+    states = worker.states(scenario.batches)
+    expected_closure = oracle.closure(scenario.batches, scenario.edges)
+    expected_status = scenario.expected_statuses()
+    for batch, state in states.items():
+        assert dict(state.ancestors) == expected_closure[batch], batch
+        status = status_of(state)
+        assert (status.status, status.risk_sources) == expected_status[batch], batch
+    assert worker.sink.shortest() == scenario.expected_closure()
+    for batch in scenario.batches:
+        assert worker.sink.latest_status(batch) == expected_status[batch], batch
+    assert not worker.sink.dead_letters
+
+
+def with_duplicates(data: st.DataObject, inputs: list[Message]) -> list[Message]:
+    """Ingest delivers at least once: some inputs twice, in any order."""
+    duplicates = data.draw(st.lists(st.sampled_from(inputs), max_size=5)) if inputs else []
+    return data.draw(st.permutations(inputs + duplicates))
+
+
+# --- agreement with the oracle -------------------------------------------------------------------
+
+
+@PROPERTY
+@given(scenario=scenarios(), data=st.data())
+def test_draining_the_topic_converges_to_the_oracle(scenario: Scenario, data: st.DataObject) -> None:
+    partitions = data.draw(st.integers(1, 4))
+    limit = data.draw(st.integers(1, 12))
+    rng = data.draw(st.randoms(use_true_random=False))
+    broker, inputs = Broker(partitions), with_duplicates(data, scenario.inputs())
+    worker = Worker(broker, Sink())
+    while inputs or broker.pending(worker.position):
+        size = rng.randint(0, 6)
+        broker.send(inputs[:size])
+        inputs = inputs[size:]
+        if broker.pending(worker.position):
+            worker.step(limit, rng)
+    assert_matches_the_oracle(scenario, worker)
+    reference = run_to_quiescence(scenario.inputs())
+    assert worker.states(scenario.batches) == {b: reference.states.get(b, BatchState(b)) for b in scenario.batches}
+
+
+@PROPERTY
+@given(scenario=scenarios(), data=st.data())
+def test_crashes_and_rebuilds_from_committed_offsets_still_converge(scenario: Scenario, data: st.DataObject) -> None:
+    """The worker dies at random points; commits may lag, and the last batch's effects may be lost."""
+    partitions = data.draw(st.integers(1, 4))
+    limit = data.draw(st.integers(1, 12))
+    rng = data.draw(st.randoms(use_true_random=False))
+    crashes = data.draw(st.integers(1, 4))
+    broker, sink, inputs = Broker(partitions), Sink(), with_duplicates(data, scenario.inputs())
+    broker.send(inputs[: len(inputs) // 2])
+    late_inputs = inputs[len(inputs) // 2:]
+    worker = Worker(broker, sink)
+    for _ in range(100_000):
+        if not (late_inputs or broker.pending(worker.position)):
+            break
+        if late_inputs and rng.random() < 0.3:
+            broker.send(late_inputs[:3])
+            late_inputs = late_inputs[3:]
+        if not broker.pending(worker.position):
+            continue
+        outcome = worker.apply(worker.take(limit, rng))
+        if crashes and rng.random() < 0.2:
+            crashes -= 1
+            if rng.random() < 0.5:  # crash after apply, before any effect was delivered or committed
+                if rng.random() < 0.5:  # ... though some rows may have reached the sink
+                    sink.status += outcome.rows["batch_status"]
+                    sink.closure += outcome.rows["closure"]
+            else:  # effects delivered, the commit lost
+                worker.deliver(outcome)
+            worker = Worker(broker, sink, worker.committed)
+            continue
+        worker.deliver(outcome)
+        if rng.random() < 0.6:  # commits lag: several batches may be handled again after a crash
+            worker.commit()
+    else:
+        raise AssertionError("the closure did not quiesce")
+    assert_matches_the_oracle(scenario, worker)
+
+
+def test_a_crash_before_the_updates_were_sent_is_repaired_from_the_committed_offsets():
+    scenario = Scenario(
+        batches=("a", "b", "c", "d"),
+        edges=frozenset({("a", "b"), ("b", "c"), ("c", "d")}),
+        results=(("a", "r", 1, "fail"),),
+    )
+    broker, sink = Broker(2), Sink()
+    broker.send(scenario.inputs())
+    worker = Worker(broker, sink)
+    rng = random.Random(0)
+    worker.step(2, rng)
+    committed = list(worker.committed)
+    lost = worker.apply(worker.take(100, rng))
+    assert lost.updates  # its updates never reach the topic, and nothing is committed
+    rebuilt = Worker(broker, sink, committed)
+    rebuilt.drain(100, rng)
+    assert_matches_the_oracle(scenario, rebuilt)
+
+
+# --- gaps, coalescing, cycles --------------------------------------------------------------------
+
+
+def test_a_gap_is_reported_only_past_the_offsets_handled_since_the_reset():
+    store = ClosureStore()
+    assert not store.loaded(2)
+    store.reset(2, 10)
+    store.fold(2, [])
+    assert store.loaded(2) and store.partitions() == {2}
+    assert not store.has_gap(2, 10)
+    store.apply([Delivered(2, o, ResultSeen(f"lot-{o}", "r", 0, "pass")) for o in (10, 11, 12)], NOW, CODEC, "t")
+    assert not store.has_gap(2, 13)
+    assert store.has_gap(2, 20)
+    assert store.batches() == 3
+    store.drop([2])
+    assert not store.loaded(2) and store.state(2, "lot-10") is None and store.batches() == 0
+
+
+def test_applying_a_message_of_a_partition_that_is_not_loaded_raises_key_error():
+    with pytest.raises(KeyError):
+        ClosureStore().apply([Delivered(0, 0, ResultSeen("x", "r", 0, "pass"))], NOW, CODEC, "t")
+
+
+def hub_store() -> ClosureStore:
+    """One partition: hub has two children c1, c2 and no ancestors yet."""
+    store = ClosureStore()
+    store.reset(0, 0)
+    store.fold(0, [Edge("hub", "c1", "e1"), Edge("hub", "c2", "e2")])
+    return store
+
+
+FAN_IN = [
+    AncestryUpdate("hub", {f"p{i}": 1, "root": 2 + i % 2}, {f"p{i}": RiskRegister(f"p{i}", i, i % 3 == 0)})
+    for i in range(8)
+]
+
+
+def test_many_updates_for_one_batch_in_one_apply_send_one_update_per_child():
+    together = hub_store()
+    outcome = together.apply([Delivered(0, i, u) for i, u in enumerate(FAN_IN)], NOW, CODEC, "t")
+    assert outcome.handled == 1
+    assert sorted(u.target for u in outcome.updates) == ["c1", "c2"]
+
+    one_by_one = hub_store()
+    sent: list[AncestryUpdate] = []
+    for i, update in enumerate(FAN_IN):
+        sent += one_by_one.apply([Delivered(0, i, update)], NOW, CODEC, "t").updates
+    assert len(sent) == 2 * len(FAN_IN)
+    assert together.state(0, "hub") == one_by_one.state(0, "hub")
+    status = status_of(together.state(0, "hub") or BatchState("hub"))
+    assert status.status == "at_risk" and status.risk_sources == ("p0", "p3", "p6")
+
+    # The children end up the same too.
+    base = len(FAN_IN)
+    together.apply([Delivered(0, base + i, u) for i, u in enumerate(outcome.updates)], NOW, CODEC, "t")
+    one_by_one.apply([Delivered(0, base + i, u) for i, u in enumerate(sent)], NOW, CODEC, "t")
+    for child in ("c1", "c2"):
+        assert together.state(0, child) == one_by_one.state(0, child)
+        assert dict((together.state(0, child) or BatchState(child)).ancestors) == {
+            "root": 3, **{f"p{i}": 2 for i in range(8)}  # fold has no effects: hub's own edge updates are not sent
+        }
+
+
+def test_coalesced_updates_are_handled_at_their_highest_offset_and_rows_come_in_offset_order():
+    store = hub_store()
+    p_fails = AncestryUpdate("hub", {"p": 1}, {"p": RiskRegister("p", 1, True)})
+    q_fails = AncestryUpdate("hub", {"q": 1}, {"q": RiskRegister("q", 1, True)})
+    outcome = store.apply(
+        [Delivered(0, 5, p_fails), Delivered(0, 6, ResultSeen("hub", "r", 0, "pass")), Delivered(0, 7, q_fails)],
+        NOW, CODEC, "t",
+    )
+    assert outcome.handled == 2
+    assert [row[:5] for row in outcome.rows["batch_status"]] == [
+        ("hub", "clear", [], 6, 0),
+        ("hub", "at_risk", ["p", "q"], 7, 0),
+    ]
+    assert sorted((row[1], row[0], row[2]) for row in outcome.rows["closure"]) == [("p", "hub", 1), ("q", "hub", 1)]
+
+
+def test_an_edge_closing_a_cycle_becomes_one_dead_letter_and_changes_nothing():
+    broker, sink = Broker(3), Sink()
+    worker = Worker(broker, sink)
+    rng = random.Random(1)
+    broker.send([Edge("LOT-A", "LOT-B", "prd-ab", b"ab"), Edge("LOT-B", "LOT-C", "prd-bc", b"bc")])
+    worker.drain(10, rng)
+    before = worker.states(["LOT-A", "LOT-B", "LOT-C"])
+    assert dict(before["LOT-C"].ancestors) == {"LOT-B": 1, "LOT-A": 2}
+
+    closing = Edge("LOT-C", "LOT-A", "prd-ca", b"production event bytes of c->a")
+    broker.send([closing])
+    partition = partition_of(closing, 3)
+    offset = len(broker.logs[partition]) - 1
+    outcome = worker.step(10, rng)
+    [letter] = outcome.dead_letters
+    assert letter.original == closing.origin
+    assert letter.event_kind == "production" and letter.event_id == "prd-ca"
+    assert "cycle" in letter.reason and "LOT-A" in letter.reason and "LOT-C" in letter.reason
+    assert (letter.topic, letter.partition, letter.offset) == (TOPICS.closure, partition, offset)
+    assert letter.source == "worker" and letter.rejected_at == NOW
+    assert not outcome.updates and not outcome.rows["closure"] and not outcome.rows["batch_status"]
+    worker.drain(10, rng)
+    assert worker.states(["LOT-A", "LOT-B", "LOT-C"]) == before
+    assert sink.dead_letters == [letter]
+
+
+# --- what ingest puts on the closure topic -------------------------------------------------------
+
+T0 = NOW - timedelta(hours=1)
+PRODUCTION = Production(
+    "prd-1", "ORG-1", "plant", T0,
+    (InputLot("RAW-1", 10.0, "kg"), InputLot("RAW-2", 5.0, "kg")),
+    (OutputLot("CMP-1", "SKU-1", 100.0, "ea"), OutputLot("CMP-2", "SKU-2", 50.0, "ea")),
+)
+LAB_RESULT = LabResult(
+    "res-1", "RPT-1", 2, "LAB-1", "CMP-1", "S-1", "GB 6675.4-2014", "fail", T0, T0 + timedelta(minutes=5),
+    (Measurement("Pb (soluble)", 120.0, "mg/kg", 90.0, "fail"),),
+)
+SHIPMENT = Shipment("shp-1", "SHP-1", "CMP-1", 10.0, "ea", "ORG-1", "ORG-2", "Warehouse 1", "DE", T0)
+
+
+def test_a_production_with_two_inputs_and_two_outputs_declares_four_edges_with_its_bytes():
+    messages = lineage_messages(PRODUCTION, b"the original bytes")
+    assert messages == [
+        Edge("RAW-1", "CMP-1", "prd-1"), Edge("RAW-1", "CMP-2", "prd-1"),
+        Edge("RAW-2", "CMP-1", "prd-1"), Edge("RAW-2", "CMP-2", "prd-1"),
+    ]
+    assert all(isinstance(m, Edge) and m.origin == b"the original bytes" for m in messages)
+
+
+def test_a_lab_result_is_seen_by_its_batch_and_a_shipment_causes_nothing():
+    assert lineage_messages(LAB_RESULT, b"x") == [ResultSeen("CMP-1", "RPT-1", 2, "fail")]
+    assert lineage_messages(SHIPMENT, b"x") == []
+
+
+def test_ingest_sends_the_closure_messages_of_accepted_events_only():
+    codec = AvroCodec()
+    events = list(supply_chain(5, ChainShape(raw_lots=2, components=2, products=2, tested_fraction=1.0),
+                               NOW - timedelta(days=1)))
+    raw = [RawMessage(codec.encode(e), TOPICS.for_kind(e.kind), 0, i) for i, e in enumerate(events)]
+    productions = [i for i, e in enumerate(events) if isinstance(e, Production)]
+    results = [i for i, e in enumerate(events) if isinstance(e, LabResult)]
+    rejected = {productions[0], results[0]}
+    for i in rejected:  # decodable, but published to the wrong topic
+        raw[i] = RawMessage(raw[i].value, TOPICS.registry, 0, i)
+    outcome = ingest(raw, codec, TOPICS, NOW)
+    assert len(outcome.dead_letters) == len(rejected)
+    expected = [m for i, e in enumerate(events) if i not in rejected for m in lineage_messages(e, raw[i].value)]
+    assert expected and outcome.lineage == expected
+    origins = [m.origin for m in outcome.lineage if isinstance(m, Edge)]
+    assert origins == [m.origin for m in expected if isinstance(m, Edge)]
+    assert all(raw[i].value not in origins for i in rejected)
+    refused = events[results[0]]
+    assert isinstance(refused, LabResult)
+    seen = ResultSeen(refused.batch_id, refused.report_id, refused.report_version, refused.verdict)
+    assert seen not in outcome.lineage
