@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     # settles in about d hops, so it bounds the propagation delay (DESIGN §3, §8).
     closure_batch_size: int = Field(2_000, ge=1)
     closure_flush_seconds: float = Field(0.05, gt=0)
+    fetch_max_wait_ms: int = Field(50, ge=1, description="longest a worker's fetch waits on the broker")
 
     # Short group timeouts join a Tansu group in ~3 s instead of ~30 s (DESIGN §6).
     broker_session_timeout: float = 6.0

@@ -16,7 +16,7 @@ import fastavro
 
 from schemas import SCHEMA_DIR
 from schemas.codec import _DECODE_ERRORS, HEADER_SIZE, MAGIC, single_object_fingerprint
-from traceability.errors import UndecodableEvent
+from traceability.errors import InvalidEvent, UndecodableEvent
 from traceability.lineage import AncestryUpdate, Edge, Message, ResultSeen, RiskRegister
 
 _SCHEMA_PATH = SCHEMA_DIR / "internal" / "closure-v1.avsc"
@@ -42,13 +42,18 @@ class ClosureCodec:
         """
         if data[:HEADER_SIZE] != self._header:
             raise UndecodableEvent("closure topic: not a closure message of a known schema version")
+        buf = io.BytesIO(data)
+        buf.seek(HEADER_SIZE)
         try:
-            name, body = fastavro.schemaless_reader(
-                io.BytesIO(data[HEADER_SIZE:]), self._schema, return_record_name=True
-            )["body"]
-            return _message(name, body)
+            name, body = fastavro.schemaless_reader(buf, self._schema, return_record_name=True)["body"]
+            message = _message(name, body)
         except (*_DECODE_ERRORS, AttributeError) as exc:
             raise UndecodableEvent(f"closure topic: malformed message ({type(exc).__name__})") from None
+        except InvalidEvent as exc:  # well-formed Avro, impossible values (a verdict, a version)
+            raise UndecodableEvent(f"closure topic: {exc.reason}") from None
+        if buf.tell() != len(data):
+            raise UndecodableEvent(f"closure topic: {len(data) - buf.tell()} trailing bytes")
+        return message
 
 
 def _body(message: Message) -> tuple[str, dict[str, Any]]:

@@ -17,6 +17,7 @@ from streams.agents import AgentSettings, register_agents
 from streams.closure_log import ClosureLog
 from streams.sink_writer import SinkWriter, exit_worker
 from streams.topics import TopicNames
+from streams.transport import LotlineApp
 
 
 def utc_now() -> datetime:
@@ -44,7 +45,7 @@ def create_app(
     """
     datadir = settings.state_dir / "faust"  # unused with memory://, but Faust creates it: never the cwd
     datadir.mkdir(parents=True, exist_ok=True)
-    app = faust.App(
+    app = LotlineApp(
         settings.app_id,
         broker=f"kafka://{bootstrap}",
         store="memory://",
@@ -61,6 +62,7 @@ def create_app(
         broker_rebalance_timeout=settings.broker_rebalance_timeout,
         broker_heartbeat_interval=settings.broker_heartbeat_interval,
         producer_acks=-1,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
     )
     writer = SinkWriter(sink, retry_seconds=settings.sink_retry_seconds, transient=transient, give_up=give_up)
     topics = TopicNames(settings.topic_prefix)

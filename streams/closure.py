@@ -37,6 +37,7 @@ from traceability.lineage import (
     handle,
     merge_updates,
     route,
+    status_of,
 )
 
 
@@ -61,6 +62,7 @@ class Delivered:
     offset: int
     message: Message
     raw: bytes = b""
+    merged: int = 1  # how many messages `_coalesced` merged into this one
 
 
 @dataclass
@@ -117,9 +119,14 @@ class ClosureStore:
     def apply(self, delivered: Sequence[Delivered], now: datetime, codec: ClosureCodec, topic: str) -> ClosureOutcome:
         """Handle a batch of messages of loaded partitions.
 
-        Updates for one batch are merged before they are handled, and the updates this batch
-        sends are merged per target, so a wide fan-in costs one message per child, not one per
-        parent. Merging is allowed because the result does not depend on delivery order.
+        Runs of updates for one batch are merged before they are handled, and the updates this
+        batch sends are merged per target, so a wide fan-in costs one message per child, not one
+        per parent. Merging is allowed because the result does not depend on delivery order.
+
+        Status rows carry the offset of the message handled as ``seq``. A replay after a crash
+        handles the same messages again, maybe merged differently; two rules keep the row with
+        the highest seq the latest status in any case: the state at a seq is the same in every
+        run (`_coalesced`), and a merged run always writes its status (`_restated`).
 
         Raises:
             KeyError: If a message belongs to a partition that is not loaded.
@@ -137,31 +144,52 @@ class ClosureStore:
             for update in step.messages:
                 known = outgoing.get(update.target)
                 outgoing[update.target] = update if known is None else merge_updates(known, update)
-            for fact in step.facts:
+            facts = step.facts
+            if item.merged > 1 and not any(isinstance(f, StatusChange) for f in facts):
+                facts += (_restated(step.state),)
+            for fact in facts:
                 _record(outcome, fact, item, now, codec, topic)
         outcome.updates = list(outgoing.values())
         return outcome
 
 
 def _coalesced(delivered: Sequence[Delivered]) -> list[Delivered]:
-    """Updates merged per target, at the highest offset merged; everything in offset order."""
-    merged: dict[str, Delivered] = {}
-    others: list[Delivered] = []
-    for item in delivered:
+    """Runs of updates for one batch merged into one, at the run's highest offset, in offset order.
+
+    A run ends at any other message for that batch (an edge, a result), so when the item at
+    offset s is handled, every message for its batch up to s has been handled: the batch's state
+    there is the fold of its messages up to s, the same in every run, whatever the batch
+    boundaries were. That makes a status row at seq s the same in every run (see `apply`).
+    """
+    items: list[Delivered] = []
+    open_run: dict[str, int] = {}  # batch -> index in items of its update run still open
+    for item in sorted(delivered, key=lambda d: (d.partition, d.offset)):
         message = item.message
+        key = route(message)
+        at = open_run.get(key)
         if not isinstance(message, AncestryUpdate):
-            others.append(item)
-            continue
-        known = merged.get(message.target)
-        if known is None:
-            merged[message.target] = item
+            open_run.pop(key, None)
+            items.append(item)
+        elif at is None:
+            open_run[key] = len(items)
+            items.append(item)
         else:
+            known = items[at]
             assert isinstance(known.message, AncestryUpdate)
-            merged[message.target] = Delivered(
-                item.partition, max(item.offset, known.offset), merge_updates(known.message, message), item.raw
-            )
-    # Offset order, so a batch's status changes are emitted in the order of their seq column.
-    return sorted(others + list(merged.values()), key=lambda item: (item.partition, item.offset))
+            items[at] = Delivered(item.partition, item.offset, merge_updates(known.message, message), item.raw,
+                                  known.merged + 1)
+    # A merged run is handled at its last offset, after the messages of other batches before it.
+    return sorted(items, key=lambda d: (d.partition, d.offset))
+
+
+def _restated(state: BatchState) -> StatusChange:
+    """The status after a merged run, written even if unchanged.
+
+    A replay may merge differently from the run it repeats and so skip a status that run
+    wrote; restating it at the run's offset keeps the row with the highest seq the latest status.
+    """
+    current = status_of(state)
+    return StatusChange(state.batch_id, current.status, current.risk_sources)
 
 
 def _record(outcome: ClosureOutcome, fact: Fact, item: Delivered, now: datetime, codec: ClosureCodec,

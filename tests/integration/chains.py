@@ -71,7 +71,9 @@ def assert_matches_oracle(dep: Deployment, want: Expected) -> None:
     got_closure = lineage.ancestry(client, db)
     assert got_closure.keys() == want.closure.keys()
     wrong = [b for b in want.closure if got_closure[b] != want.closure[b]]
-    assert not wrong, f"{len(wrong)} batches differ, e.g. {wrong[0]}: {got_closure[wrong[0]]} != {want.closure[wrong[0]]}"
+    if wrong:
+        b = wrong[0]
+        raise AssertionError(f"{len(wrong)} batches differ, e.g. {b}: {got_closure[b]} != {want.closure[b]}")
 
     got_statuses = {b: s for b, s in lineage.statuses(client, db).items() if s[0] != "untested"}
     assert got_statuses == want.statuses

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from schemas.closure_codec import ClosureCodec
 from schemas.codec import HEADER_SIZE, MAGIC
-from traceability.errors import InvalidEvent, UndecodableEvent
+from traceability.errors import UndecodableEvent
 from traceability.lineage import AncestryUpdate, Edge, Message, ResultSeen, RiskRegister
 
 pytestmark = pytest.mark.unit
@@ -115,12 +115,6 @@ BAD_VERDICT = b"\x02" + b"\x00\x00" + b"\x00" + b"\x06bad"  # ResultSeen("", "",
 NEGATIVE_VERSION = b"\x02" + b"\x00\x00" + b"\x01" + b"\x08pass"  # ResultSeen("", "", -1, "pass")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ClosureCodec.decode lets InvalidEvent from ResultSeen.__post_init__ escape (unknown verdict or "
-    "negative report_version in a well-framed body) instead of raising UndecodableEvent; the closure agent and "
-    "ClosureLog only catch UndecodableEvent, so one such message stops the worker",
-)
 @pytest.mark.parametrize("body", [BAD_VERDICT, NEGATIVE_VERSION], ids=["unknown-verdict", "negative-version"])
 def test_a_well_framed_result_with_an_impossible_value_is_undecodable(body: bytes) -> None:
     refused(HEADER + body)
@@ -141,11 +135,9 @@ BODIES = st.binary(max_size=80) | st.builds(
 @FAST
 @given(BODIES)
 @example(BAD_VERDICT)
-def test_any_body_behind_a_valid_header_decodes_or_is_refused_as_invalid(body: bytes) -> None:
-    # Should be UndecodableEvent only; InvalidEvent is tolerated here because of the bug pinned by
-    # test_a_well_framed_result_with_an_impossible_value_is_undecodable. Tighten once it is fixed.
+def test_any_body_behind_a_valid_header_decodes_or_is_refused_as_undecodable(body: bytes) -> None:
     try:
         decoded = CODEC.decode(HEADER + body)
-    except InvalidEvent:
+    except UndecodableEvent:
         return
     assert isinstance(decoded, Edge | ResultSeen | AncestryUpdate)
