@@ -205,14 +205,16 @@ def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_history(settings: Settings, args: argparse.Namespace) -> int:
     from deploy.local_stack import resolve_endpoints
-    from query import history
+    from query import history, lineage
 
     address = resolve_endpoints(settings).clickhouse
     client = address.client()
     c = history.counts(client, address.database)
     table(("table", "distinct events", "rows stored"),
           [(t, n, c.rows[t]) for t, n in c.events.items()] + [("rejects", c.rejects, c.rows["rejects"])])
-    print(f"\n{c.accepted:,} accepted events, {c.lineage_edges:,} lineage edges, {c.rejects:,} rejects\n")
+    print(f"\n{c.accepted:,} accepted events, {c.lineage_edges:,} lineage edges, {c.rejects:,} rejects")
+    chains = lineage.summary(client, address.database)
+    print("chains: " + ", ".join(f"{n:,} {name}" for name, n in chains.items()) + "\n")
     for name in c.events:
         columns, rows = history.recent(client, address.database, name, args.limit)
         if rows:

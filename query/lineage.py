@@ -60,3 +60,18 @@ def _known_by(as_of: datetime | None, *conditions: str) -> tuple[str, dict[str, 
         clauses.append("known_at <= %(as_of)s")
         params["as_of"] = as_of
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def summary(client: Client, database: str) -> dict[str, int]:
+    """Closure pairs, the deepest chain, and how many batches have each latest status."""
+    pairs, deepest = client.execute(
+        f"SELECT count(), max(d) FROM (SELECT min(depth) AS d FROM {database}.closure GROUP BY descendant, ancestor)"
+    )[0]
+    found = {"closure pairs": int(pairs), "deepest chain": int(deepest or 0)}
+    rows = client.execute(
+        f"SELECT s, count() FROM (SELECT argMax(status, seq) AS s FROM {database}.batch_status GROUP BY batch_id) "
+        "GROUP BY s"
+    )
+    for status in ("failed", "at_risk", "clear"):
+        found[f"batches {status}"] = int(dict(rows).get(status, 0))
+    return found
