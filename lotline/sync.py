@@ -55,13 +55,17 @@ class OffsetReader:
         include them, and a clean pass means nothing is in flight anywhere."""
         tps = self.partitions(topics)
         committed = {tp: self._group.committed(tp) or 0 for tp in tps}
-        ends = self.true_ends(tps)
+        reported = self._tail.end_offsets(tps)
+        # A reported end past the committed offset already proves a lag (it never overstates);
+        # only the others need the tail read, which under load would cost more than the work.
+        ends = {tp: end for tp, end in reported.items() if end > committed[tp]}
+        ends |= self.true_ends([tp for tp in tps if tp not in ends], reported)
         return [Lag(tp.topic, tp.partition, committed[tp], ends[tp]) for tp in tps]
 
-    def true_ends(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
-        reported = self._tail.end_offsets(tps)
+    def true_ends(self, tps: list[TopicPartition], reported: dict[TopicPartition, int]) -> dict[TopicPartition, int]:
+        """The true end of each partition: the reported one, or past the last record read."""
         tails = [tp for tp in tps if reported[tp] > 0]
-        ends = dict(reported)
+        ends = {tp: reported[tp] for tp in tps}
         if not tails:
             return ends
         self._tail.assign(tails)
