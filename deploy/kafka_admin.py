@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from kafka import KafkaAdminClient
+from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -35,3 +35,19 @@ def _admin(bootstrap: str, timeout: float) -> KafkaAdminClient:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
+
+
+def partition_count(bootstrap: str, topic: str, timeout: float = 30) -> int:
+    """How many partitions ``topic`` has on the broker.
+
+    Raises:
+        LookupError: The topic does not exist.
+    """
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+    finally:
+        consumer.close()
+    if not partitions:
+        raise LookupError(f"topic {topic} does not exist: create the topics first (`lotline stack up` does)")
+    return len(partitions)

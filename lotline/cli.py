@@ -117,16 +117,25 @@ def cmd_stack(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     import faust
     from clickhouse_driver.errors import Error as ClickHouseError
+    from kafka.errors import KafkaError
 
+    from deploy.kafka_admin import partition_count
     from deploy.local_stack import resolve_endpoints
     from sinks.clickhouse import ClickHouseSink
     from sinks.retry import TRANSIENT
     from streams.app import create_app
+    from streams.topics import TopicNames
 
     endpoints = resolve_endpoints(settings)
+    closure_topic = TopicNames(settings.topic_prefix).closure
+    try:
+        closure_partitions = partition_count(endpoints.kafka_bootstrap, closure_topic)
+    except (KafkaError, LookupError) as exc:
+        print(f"lotline: cannot start a worker: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
     app = create_app(
         settings, bootstrap=endpoints.kafka_bootstrap, sink=ClickHouseSink(endpoints.clickhouse),
-        transient=(*TRANSIENT, ClickHouseError),
+        closure_partitions=closure_partitions, transient=(*TRANSIENT, ClickHouseError),
     )
     faust.Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
     return EXIT_OK

@@ -19,14 +19,14 @@ import structlog
 
 from schemas.closure_codec import ClosureCodec
 from schemas.codec import AvroCodec
-from streams.closure import ClosureStore, Delivered
+from streams.closure import ClosureStore, Delivered, by_partition
 from streams.closure_log import ClosureLog
 from streams.ingest import RawMessage, ingest, store_dead_letters
 from streams.sink_writer import SinkWriter
 from streams.topics import TopicNames
 from traceability.dead_letter import DeadLetter
 from traceability.errors import UndecodableEvent
-from traceability.lineage import Message, route
+from traceability.lineage import Message
 
 log = structlog.get_logger(__name__)
 
@@ -37,6 +37,7 @@ class AgentSettings:
     flush_seconds: float
     closure_batch_size: int
     closure_flush_seconds: float
+    closure_partitions: int
 
 
 def raw_message(event: Any) -> RawMessage:
@@ -56,11 +57,13 @@ async def send_dead_letters(topic: faust.TopicT, letters: Sequence[DeadLetter]) 
     await asyncio.gather(*futures)
 
 
-async def send_closure(topic: faust.TopicT, codec: ClosureCodec, messages: Sequence[Message]) -> None:
-    """Send lineage messages keyed by the batch that must handle them, and wait for the broker."""
+async def send_closure(topic: faust.TopicT, codec: ClosureCodec, messages: Sequence[Message], partitions: int) -> None:
+    """Send lineage messages to the partitions of the batches that must handle them, many per
+    record, and wait for the broker."""
     futures = [
-        await topic.send(key=route(message).encode(), value=codec.encode(message), force=True)
-        for message in messages
+        await topic.send(value=record, partition=partition, force=True)
+        for partition, grouped in sorted(by_partition(messages, partitions).items())
+        for record in codec.records(grouped)
     ]
     await asyncio.gather(*futures)
 
@@ -101,7 +104,8 @@ def register_agents(
                 if not store.loaded(m.partition) or store.has_gap(m.partition, m.offset):
                     await closure_log.rebuild(store, m.partition)
             try:
-                delivered.append(Delivered(m.partition, m.offset, closure_codec.decode(m.value or b""), m.value))
+                messages = closure_codec.decode(m.value or b"")
+                delivered += (Delivered(m.partition, m.offset, msg, i) for i, msg in enumerate(messages))
             except UndecodableEvent as exc:
                 letters.append(DeadLetter(
                     original=m.value or b"", reason=exc.reason, source="worker", rejected_at=now,
@@ -113,7 +117,7 @@ def register_agents(
         async for events in stream.noack_take(settings.batch_size, within=settings.flush_seconds):
             try:
                 outcome = ingest([raw_message(e) for e in events], codec, topics, clock())
-                await send_closure(closure, closure_codec, outcome.lineage)
+                await send_closure(closure, closure_codec, outcome.lineage, settings.closure_partitions)
                 await send_dead_letters(dead_letter, outcome.dead_letters)
                 await writer.write(outcome.rows)
             except Exception as exc:  # anything unexpected: stop before any ack (no data loss)
@@ -127,7 +131,7 @@ def register_agents(
                 now = clock()
                 delivered, letters = await owned_messages(events, now)
                 outcome = store.apply(delivered, now, closure_codec, topics.closure)
-                await send_closure(closure, closure_codec, outcome.updates)
+                await send_closure(closure, closure_codec, outcome.updates, settings.closure_partitions)
                 await send_dead_letters(dead_letter, letters + outcome.dead_letters)
                 await writer.write(outcome.rows)
             except Exception as exc:

@@ -29,6 +29,7 @@ def create_app(
     *,
     bootstrap: str,
     sink: Sink,
+    closure_partitions: int | None = None,
     transient: tuple[type[BaseException], ...] = TRANSIENT,
     clock: Callable[[], datetime] = utc_now,
     give_up: Callable[[BaseException], NoReturn] = exit_worker,
@@ -39,6 +40,8 @@ def create_app(
         settings: Topic prefix, consumer group (``app_id``), batching and timeouts.
         bootstrap: ``host:port`` of the Kafka-protocol broker.
         sink: Where rows go (ClickHouse in production, in memory in agent tests).
+        closure_partitions: Partitions of the closure topic as the broker has it (default: the
+            ``partitions`` setting); every worker must agree, it decides which owns a batch.
         transient: Sink errors worth retrying.
         clock: The time used for validation and ``ingested_at``.
         give_up: What to do when the sink stays down (default: exit the process).
@@ -77,6 +80,7 @@ def create_app(
             flush_seconds=settings.sink_flush_seconds,
             closure_batch_size=settings.closure_batch_size,
             closure_flush_seconds=settings.closure_flush_seconds,
+            closure_partitions=closure_partitions or settings.partitions,
         ),
         clock=clock,
         give_up=give_up,

@@ -4,7 +4,7 @@ The closure topic is both the work queue and the state log. Every change to a ba
 caused by a message in that batch's partition of the closure topic (edges, lab results and
 ancestry updates alike), and merges are joins, so the state of a partition is exactly the fold
 of its messages. A worker that gains a partition rebuilds it by folding the messages below the
-group's committed offset (`ClosureStore.load`); their effects are already delivered, because the
+group's committed offset (`ClosureStore.reset` and `fold`); their effects are already delivered, because the
 agent acks a message only after its updates, dead letters and rows are stored. Messages from the
 committed offset on are handled normally, and handling one twice is harmless.
 
@@ -16,6 +16,7 @@ partition on every (re)assignment; checkpoints would bound it (see the README's 
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -54,15 +55,36 @@ def lineage_messages(event: Event, original: bytes) -> list[Message]:
     return []
 
 
+def closure_partition(batch_id: str, partitions: int) -> int:
+    """The closure partition that owns a batch: a stable hash, the same in every process."""
+    return zlib.crc32(batch_id.encode()) % partitions
+
+
+def by_partition(messages: Iterable[Message], partitions: int) -> dict[int, list[Message]]:
+    """Messages grouped by the partition of the batch that must handle them."""
+    grouped: dict[int, list[Message]] = {}
+    for message in messages:
+        grouped.setdefault(closure_partition(route(message), partitions), []).append(message)
+    return grouped
+
+
+#: A status row's seq is ``offset << SEQ_SHIFT | index`` (index: the message's place in its record).
+SEQ_SHIFT = 20
+
+
 @dataclass(frozen=True, slots=True)
 class Delivered:
-    """One closure message as read from its partition, with its original bytes."""
+    """One closure message as read: its record's partition and offset, its index in the record."""
 
     partition: int
     offset: int
     message: Message
-    raw: bytes = b""
+    index: int = 0
     merged: int = 1  # how many messages `_coalesced` merged into this one
+
+    @property
+    def seq(self) -> int:
+        return self.offset << SEQ_SHIFT | self.index
 
 
 @dataclass
@@ -123,7 +145,8 @@ class ClosureStore:
         batch sends are merged per target, so a wide fan-in costs one message per child, not one
         per parent. Merging is allowed because the result does not depend on delivery order.
 
-        Status rows carry the offset of the message handled as ``seq``. A replay after a crash
+        Status rows carry the position of the message handled (offset, then index in its record)
+        as ``seq``. A replay after a crash
         handles the same messages again, maybe merged differently; two rules keep the row with
         the highest seq the latest status in any case: the state at a seq is the same in every
         run (`_coalesced`), and a merged run always writes its status (`_restated`).
@@ -154,16 +177,16 @@ class ClosureStore:
 
 
 def _coalesced(delivered: Sequence[Delivered]) -> list[Delivered]:
-    """Runs of updates for one batch merged into one, at the run's highest offset, in offset order.
+    """Runs of updates for one batch merged into one, at the run's last position, in seq order.
 
     A run ends at any other message for that batch (an edge, a result), so when the item at
-    offset s is handled, every message for its batch up to s has been handled: the batch's state
+    position s is handled, every message for its batch up to s has been handled: the batch's state
     there is the fold of its messages up to s, the same in every run, whatever the batch
     boundaries were. That makes a status row at seq s the same in every run (see `apply`).
     """
     items: list[Delivered] = []
     open_run: dict[str, int] = {}  # batch -> index in items of its update run still open
-    for item in sorted(delivered, key=lambda d: (d.partition, d.offset)):
+    for item in sorted(delivered, key=lambda d: (d.partition, d.seq)):
         message = item.message
         key = route(message)
         at = open_run.get(key)
@@ -176,10 +199,10 @@ def _coalesced(delivered: Sequence[Delivered]) -> list[Delivered]:
         else:
             known = items[at]
             assert isinstance(known.message, AncestryUpdate)
-            items[at] = Delivered(item.partition, item.offset, merge_updates(known.message, message), item.raw,
+            items[at] = Delivered(item.partition, item.offset, merge_updates(known.message, message), item.index,
                                   known.merged + 1)
     # A merged run is handled at its last offset, after the messages of other batches before it.
-    return sorted(items, key=lambda d: (d.partition, d.offset))
+    return sorted(items, key=lambda d: (d.partition, d.seq))
 
 
 def _restated(state: BatchState) -> StatusChange:
@@ -198,7 +221,7 @@ def _record(outcome: ClosureOutcome, fact: Fact, item: Delivered, now: datetime,
         outcome.rows["closure"].append((fact.descendant, fact.ancestor, fact.depth, now))
     elif isinstance(fact, StatusChange):
         outcome.rows["batch_status"].append(
-            (fact.batch, fact.status, list(fact.risk_sources), item.offset, item.partition, now)
+            (fact.batch, fact.status, list(fact.risk_sources), item.seq, item.partition, now)
         )
     elif isinstance(fact, CycleRejected):
         outcome.dead_letters.append(_cycle_letter(fact, item, now, codec, topic))
@@ -210,12 +233,12 @@ def _cycle_letter(fact: CycleRejected, item: Delivered, now: datetime, codec: Cl
     edge = fact.edge
     if edge is not None:
         return DeadLetter(
-            original=edge.origin or codec.encode(edge), reason=fact.reason, source="worker", rejected_at=now,
+            original=edge.origin or codec.encode([edge]), reason=fact.reason, source="worker", rejected_at=now,
             topic=topic, partition=item.partition, offset=item.offset, event_kind="production",
             event_id=edge.event_id,
         )
     return DeadLetter(
-        original=item.raw or codec.encode(item.message), reason=fact.reason, source="worker",
+        original=codec.encode([item.message]), reason=fact.reason, source="worker",
         rejected_at=now, topic=topic, partition=item.partition, offset=item.offset,
         event_kind="lineage_cycle",
     )

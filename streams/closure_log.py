@@ -53,14 +53,14 @@ class ClosureLog:
             idle_since = time.monotonic()
             store.fold(partition, self._messages(r.value for r in fetched if r.offset < committed))
             position = fetched[-1].offset + 1
-        log.info("closure partition rebuilt", partition=partition, messages=committed,
+        log.info("closure partition rebuilt", partition=partition, records=committed,
                  batches=store.batches(), seconds=round(time.monotonic() - began, 3))
 
     def _messages(self, values: Iterable[bytes | None]) -> Iterator[Message]:
         """Decodable messages only: one that is not was dead-lettered when it was first read."""
         for value in values:
             try:
-                yield self._codec.decode(value or b"")
+                yield from self._codec.decode(value or b"")
             except UndecodableEvent:
                 continue
 

@@ -22,9 +22,10 @@ CREATE TABLE IF NOT EXISTS {db}.closure_by_ancestor (
 CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.closure_by_ancestor_mv TO {db}.closure_by_ancestor
 AS SELECT ancestor, descendant, depth, known_at FROM {db}.closure;
 
--- Status history. seq is the offset, in the batch's partition of the closure topic, of the
--- message that caused the change: a batch lives in one partition and its messages are applied
--- in offset order, so the highest seq is the latest status, even within one second.
+-- Status history. seq is the position in the batch's partition of the closure topic (record
+-- offset << 20 | index in the record) of the message that caused the change: a batch lives in
+-- one partition and its messages are applied in that order, so the highest seq is the latest
+-- status, even within one second (streams/closure.py explains why replays keep this true).
 CREATE TABLE IF NOT EXISTS {db}.batch_status (
     batch_id String,
     status Enum8('untested' = 0, 'clear' = 1, 'at_risk' = 2, 'failed' = 3),

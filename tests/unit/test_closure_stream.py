@@ -13,9 +13,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schemas.closure_codec import ClosureCodec
+from schemas.closure_codec import MAX_RECORD_BYTES, ClosureCodec
 from schemas.codec import AvroCodec
-from streams.closure import ClosureOutcome, ClosureStore, Delivered, lineage_messages
+from streams.closure import (
+    SEQ_SHIFT,
+    ClosureOutcome,
+    ClosureStore,
+    Delivered,
+    by_partition,
+    closure_partition,
+    lineage_messages,
+)
 from streams.ingest import RawMessage, ingest
 from streams.topics import TopicNames
 from tests.conftest import NOW
@@ -41,7 +49,15 @@ CODEC = ClosureCodec()
 TOPICS = TopicNames("lt")
 VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "withdrawn")
 PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+QUICK = settings(PROPERTY, max_examples=50)
 StatusTuple = tuple[str, tuple[str, ...]]
+#: Record size limits for the fake producer: one message per record, a few, many, the default.
+RECORD_BYTES = st.sampled_from([0, 90, 250, 600, MAX_RECORD_BYTES])
+
+
+def seq(offset: int, index: int = 0) -> int:
+    """A status row's seq, as stored: the record's offset, then the message's index in the record."""
+    return offset << 20 | index
 
 
 # --- scenarios -----------------------------------------------------------------------------------
@@ -92,30 +108,81 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     )
 
 
+# --- partitioning --------------------------------------------------------------------------------
+
+
+def test_a_batch_always_has_the_same_closure_partition():
+    # Pinned: every worker and producer, in every process and release, must agree (no salted hash()).
+    assert closure_partition("lot-01", 7) == 3
+    assert closure_partition("批次-7", 7) == 2
+    assert closure_partition("lot-01", 1) == 0
+
+
+@QUICK
+@given(st.text(max_size=20), st.integers(1, 64))
+def test_the_closure_partition_is_the_crc32_of_the_utf8_id_modulo_the_partitions(batch_id: str, partitions: int):
+    partition = closure_partition(batch_id, partitions)
+    assert 0 <= partition < partitions
+    assert partition == zlib.crc32(batch_id.encode("utf-8")) % partitions
+    assert partition == closure_partition(batch_id, partitions)
+
+
+PARTITIONED_IDS = st.sampled_from(["", "a", "lot-01", "lot-02", "ЛОТ-☃", "批次-7", "😀"])
+ROUTED: st.SearchStrategy[Message] = st.one_of(
+    st.builds(Edge, PARTITIONED_IDS, PARTITIONED_IDS, st.sampled_from(["e1", "e2"]), st.binary(max_size=4)),
+    st.builds(ResultSeen, PARTITIONED_IDS, st.just("r"), st.integers(0, 3), st.sampled_from(VERDICTS)),
+    st.builds(AncestryUpdate, PARTITIONED_IDS, st.dictionaries(PARTITIONED_IDS, st.integers(1, 3), max_size=2),
+              st.just({})),
+)
+
+
+@QUICK
+@given(st.lists(ROUTED, max_size=20), st.integers(1, 5))
+def test_by_partition_groups_messages_by_their_batchs_partition_keeping_their_order(
+    messages: list[Message], partitions: int
+):
+    grouped = by_partition(messages, partitions)
+    assert all(0 <= p < partitions and group for p, group in grouped.items())
+    assert sorted(grouped) == sorted({closure_partition(route(m), partitions) for m in messages})
+    for p, group in grouped.items():
+        # The subsequence of the messages in that partition, in order, duplicates and all (`is`: edge
+        # equality ignores the origin).
+        expected = [m for m in messages if closure_partition(route(m), partitions) == p]
+        assert len(group) == len(expected) and all(g is m for g, m in zip(group, expected, strict=True))
+    assert sum(len(group) for group in grouped.values()) == len(messages)
+
+
+def test_by_partition_of_nothing_is_empty():
+    assert by_partition([], 3) == {}
+    assert by_partition(iter([ResultSeen("a", "r", 0, "pass")]), 1) == {0: [ResultSeen("a", "r", 0, "pass")]}
+
+
 # --- the fake broker and worker ------------------------------------------------------------------
 
 
 def partition_of(message: Message, partitions: int) -> int:
-    """Stable partitioning by key (the batch that must handle the message), as the producer does."""
-    return partition_of_batch(route(message), partitions)
-
-
-def partition_of_batch(batch_id: str, partitions: int) -> int:
-    return zlib.crc32(batch_id.encode()) % partitions
+    """The partition a producer puts a message in: that of the batch that must handle it."""
+    return closure_partition(route(message), partitions)
 
 
 class Broker:
-    """The closure topic: one log of encoded messages per partition (offset = list index)."""
+    """The closure topic: one log of records per partition (offset = list index), each record a
+    list of messages for batches of its partition, as `send_closure` writes them."""
 
-    def __init__(self, partitions: int) -> None:
+    def __init__(self, partitions: int, record_bytes: int = MAX_RECORD_BYTES) -> None:
         self.logs: list[list[bytes]] = [[] for _ in range(partitions)]
+        self.record_bytes = record_bytes
 
     def send(self, messages: Sequence[Message]) -> None:
-        for message in messages:
-            self.logs[partition_of(message, len(self.logs))].append(CODEC.encode(message))
+        for partition, grouped in sorted(by_partition(messages, len(self.logs)).items()):
+            self.logs[partition] += CODEC.records(grouped, self.record_bytes)
 
     def pending(self, positions: Sequence[int]) -> bool:
         return any(position < len(log) for position, log in zip(positions, self.logs, strict=True))
+
+    def messages(self, partition: int, end: int | None = None) -> list[Message]:
+        """Every message of the partition's records below ``end``, in order."""
+        return [m for record in self.logs[partition][:end] for m in CODEC.decode(record)]
 
 
 @dataclass
@@ -162,17 +229,20 @@ class Worker:
         self.store = ClosureStore()
         for p in partitions:  # what ClosureLog.rebuild does
             self.store.reset(p, self.committed[p])
-            self.store.fold(p, [CODEC.decode(raw) for raw in broker.logs[p][: self.committed[p]]])
+            self.store.fold(p, broker.messages(p, self.committed[p]))
 
     def take(self, limit: int, rng: random.Random) -> list[Delivered]:
-        """Up to ``limit`` messages from the current positions, partitions in random order."""
+        """Up to ``limit`` records from the current positions, partitions in random order, each
+        record read as its messages."""
         delivered: list[Delivered] = []
+        taken = 0
         for p in rng.sample(range(len(self.broker.logs)), len(self.broker.logs)):
             log = self.broker.logs[p]
-            while len(delivered) < limit and self.position[p] < len(log):
-                raw = log[self.position[p]]
-                delivered.append(Delivered(p, self.position[p], CODEC.decode(raw), raw))
+            while taken < limit and self.position[p] < len(log):
+                offset = self.position[p]
+                delivered += (Delivered(p, offset, m, index=i) for i, m in enumerate(CODEC.decode(log[offset])))
                 self.position[p] += 1
+                taken += 1
         return delivered
 
     def apply(self, delivered: Sequence[Delivered]) -> ClosureOutcome:
@@ -206,7 +276,7 @@ class Worker:
 
     def states(self, batches: Sequence[str]) -> dict[str, BatchState]:
         partitions = len(self.broker.logs)
-        return {b: self.store.state(partition_of_batch(b, partitions), b) or BatchState(b) for b in batches}
+        return {b: self.store.state(closure_partition(b, partitions), b) or BatchState(b) for b in batches}
 
 
 def assert_matches_the_oracle(scenario: Scenario, worker: Worker) -> None:
@@ -238,7 +308,7 @@ def test_draining_the_topic_converges_to_the_oracle(scenario: Scenario, data: st
     partitions = data.draw(st.integers(1, 4))
     limit = data.draw(st.integers(1, 12))
     rng = data.draw(st.randoms(use_true_random=False))
-    broker, inputs = Broker(partitions), with_duplicates(data, scenario.inputs())
+    broker, inputs = Broker(partitions, data.draw(RECORD_BYTES)), with_duplicates(data, scenario.inputs())
     worker = Worker(broker, Sink())
     while inputs or broker.pending(worker.position):
         size = rng.randint(0, 6)
@@ -262,7 +332,8 @@ def run_with_crashes(scenario: Scenario, data: st.DataObject, *, lagging_commits
     limit = data.draw(st.integers(1, 12))
     rng = data.draw(st.randoms(use_true_random=False))
     crashes = data.draw(st.integers(1, 4))
-    broker, sink, inputs = Broker(partitions), Sink(), with_duplicates(data, scenario.inputs())
+    broker, sink = Broker(partitions, data.draw(RECORD_BYTES)), Sink()
+    inputs = with_duplicates(data, scenario.inputs())
     broker.send(inputs[: len(inputs) // 2])
     late_inputs = inputs[len(inputs) // 2:]
     worker = Worker(broker, sink)
@@ -314,14 +385,35 @@ def test_a_replay_after_a_lost_commit_leaves_no_stale_status_row_on_top():
     first = ClosureStore()
     first.reset(0, 0)
     rows += first.apply([Delivered(0, 0, a_fails)], NOW, CODEC, "t").rows["batch_status"]
-    assert [row[:4] for row in rows] == [("B", "at_risk", ["A"], 0)]
+    assert [row[:4] for row in rows] == [("B", "at_risk", ["A"], seq(0))]
     # Its rows were stored but the worker died before committing offset 0; meanwhile offset 1 arrived.
     second = ClosureStore()
     second.reset(0, 0)
     rows += second.apply([Delivered(0, 0, a_fails), Delivered(0, 1, a_cleared)], NOW, CODEC, "t").rows["batch_status"]
+    assert [row[:4] for row in rows[1:]] == [("B", "untested", [], seq(1))]  # the merged run restates its status
     assert status_of(second.state(0, "B") or BatchState("B")).status == "untested"
     sink = Sink(status=rows)
     assert sink.latest_status("B") == ("untested", ())
+
+
+def test_a_replay_that_merges_messages_of_two_records_leaves_no_stale_status_row_on_top():
+    a_fails = AncestryUpdate("B", {"A": 1}, {"A": RiskRegister("A", 1, True)})
+    a_cleared = AncestryUpdate("B", {}, {"A": RiskRegister("A", 2, False)})
+    # Record 4 holds B's first update; record 5 a result for another batch, then B's second update.
+    records = {4: CODEC.encode([a_fails]), 5: CODEC.encode([ResultSeen("X", "r", 0, "pass"), a_cleared])}
+    read = [Delivered(0, offset, m, index=i)
+            for offset, raw in records.items() for i, m in enumerate(CODEC.decode(raw))]
+    first = ClosureStore()
+    first.reset(0, 4)
+    rows = first.apply(read[:1], NOW, CODEC, "t").rows["batch_status"]
+    assert [row[:5] for row in rows] == [("B", "at_risk", ["A"], seq(4, 0), 0)]
+    # Stored, but the commit of record 4 was lost: the replay reads records 4 and 5 in one batch and
+    # merges B's updates into one run, handled at its last message.
+    second = ClosureStore()
+    second.reset(0, 4)
+    replayed = second.apply(read[::-1], NOW, CODEC, "t").rows["batch_status"]
+    assert [row[:5] for row in replayed] == [("X", "clear", [], seq(5, 0), 0), ("B", "untested", [], seq(5, 1), 0)]
+    assert Sink(status=rows + replayed).latest_status("B") == ("untested", ())
 
 
 def test_a_crash_before_the_updates_were_sent_is_repaired_from_the_committed_offsets():
@@ -330,7 +422,7 @@ def test_a_crash_before_the_updates_were_sent_is_repaired_from_the_committed_off
         edges=frozenset({("a", "b"), ("b", "c"), ("c", "d")}),
         results=(("a", "r", 1, "fail"),),
     )
-    broker, sink = Broker(2), Sink()
+    broker, sink = Broker(2, record_bytes=0), Sink()  # a record per message
     broker.send(scenario.inputs())
     worker = Worker(broker, sink)
     rng = random.Random(0)
@@ -357,8 +449,23 @@ def test_a_gap_is_reported_only_past_the_offsets_handled_since_the_reset():
     assert not store.has_gap(2, 13)
     assert store.has_gap(2, 20)
     assert store.batches() == 3
+    # The messages of one record share its offset: the next record is the next offset.
+    store.apply([Delivered(2, 13, ResultSeen(f"lot-13-{i}", "r", 0, "pass"), index=i) for i in range(3)],
+                NOW, CODEC, "t")
+    assert not store.has_gap(2, 14)
+    assert store.has_gap(2, 15)
+    assert store.batches() == 6
     store.drop([2])
     assert not store.loaded(2) and store.state(2, "lot-10") is None and store.batches() == 0
+
+
+def test_a_seq_is_the_offset_then_the_index_in_the_record():
+    # Stored in batch_status.seq (UInt64): the row with the highest seq is the latest status.
+    assert SEQ_SHIFT == 20
+    message = ResultSeen("x", "r", 0, "pass")
+    assert Delivered(0, 0, message).seq == 0
+    assert Delivered(3, 7, message, index=5).seq == seq(7, 5) == 7 * 2**20 + 5
+    assert Delivered(0, 7, message, index=2**20 - 1).seq < Delivered(0, 8, message).seq
 
 
 def test_applying_a_message_of_a_partition_that_is_not_loaded_raises_key_error():
@@ -380,16 +487,30 @@ FAN_IN = [
 ]
 
 
-def test_many_updates_for_one_batch_in_one_apply_send_one_update_per_child():
+def placed(position: tuple[int, int], message: Message) -> Delivered:
+    offset, index = position
+    return Delivered(0, offset, message, index=index)
+
+
+#: Where the i-th message of a run sits: a record each, or all in one record.
+LAYOUTS = {"record-per-message": lambda i: (i, 0), "one-record": lambda i: (0, i)}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_many_updates_for_one_batch_in_one_apply_send_one_update_per_child(layout: str):
+    at = LAYOUTS[layout]
     together = hub_store()
-    outcome = together.apply([Delivered(0, i, u) for i, u in enumerate(FAN_IN)], NOW, CODEC, "t")
+    outcome = together.apply([placed(at(i), u) for i, u in enumerate(FAN_IN)][::-1], NOW, CODEC, "t")
     assert outcome.handled == 1
     assert sorted(u.target for u in outcome.updates) == ["c1", "c2"]
+    assert [row[:5] for row in outcome.rows["batch_status"]] == [
+        ("hub", "at_risk", ["p0", "p3", "p6"], seq(*at(len(FAN_IN) - 1)), 0)  # at the run's last message
+    ]
 
     one_by_one = hub_store()
     sent: list[AncestryUpdate] = []
     for i, update in enumerate(FAN_IN):
-        sent += one_by_one.apply([Delivered(0, i, update)], NOW, CODEC, "t").updates
+        sent += one_by_one.apply([placed(at(i), update)], NOW, CODEC, "t").updates
     assert len(sent) == 2 * len(FAN_IN)
     assert together.state(0, "hub") == one_by_one.state(0, "hub")
     status = status_of(together.state(0, "hub") or BatchState("hub"))
@@ -397,8 +518,8 @@ def test_many_updates_for_one_batch_in_one_apply_send_one_update_per_child():
 
     # The children end up the same too.
     base = len(FAN_IN)
-    together.apply([Delivered(0, base + i, u) for i, u in enumerate(outcome.updates)], NOW, CODEC, "t")
-    one_by_one.apply([Delivered(0, base + i, u) for i, u in enumerate(sent)], NOW, CODEC, "t")
+    together.apply([placed(at(base + i), u) for i, u in enumerate(outcome.updates)], NOW, CODEC, "t")
+    one_by_one.apply([placed(at(base + i), u) for i, u in enumerate(sent)], NOW, CODEC, "t")
     for child in ("c1", "c2"):
         assert together.state(0, child) == one_by_one.state(0, child)
         assert dict((together.state(0, child) or BatchState(child)).ancestors) == {
@@ -406,20 +527,26 @@ def test_many_updates_for_one_batch_in_one_apply_send_one_update_per_child():
         }
 
 
-def test_a_run_of_updates_ends_at_another_message_for_the_batch_and_rows_come_in_offset_order():
+@pytest.mark.parametrize(
+    "positions",
+    [[(5, 0), (6, 0), (7, 0)], [(5, 0), (5, 1), (5, 2)], [(5, 3), (6, 0), (6, 1)], [(4, 2**20 - 1), (5, 0), (9, 0)]],
+    ids=["record-each", "one-record", "mixed", "last-index-before-next-offset"],
+)
+def test_a_run_of_updates_ends_at_another_message_for_the_batch_and_rows_come_in_seq_order(
+    positions: list[tuple[int, int]]
+):
     store = hub_store()
     p_fails = AncestryUpdate("hub", {"p": 1}, {"p": RiskRegister("p", 1, True)})
     q_fails = AncestryUpdate("hub", {"q": 1}, {"q": RiskRegister("q", 1, True)})
-    outcome = store.apply(
-        [Delivered(0, 5, p_fails), Delivered(0, 6, ResultSeen("hub", "r", 0, "pass")), Delivered(0, 7, q_fails)],
-        NOW, CODEC, "t",
-    )
-    # The result at 6 ends p's run: merging q's update into it would make the state at seq 6 (or 7)
-    # depend on how a run happened to batch its messages.
+    messages: list[Message] = [p_fails, ResultSeen("hub", "r", 0, "pass"), q_fails]
+    delivered = [Delivered(0, offset, m, index=index) for (offset, index), m in zip(positions, messages, strict=True)]
+    outcome = store.apply(delivered[::-1], NOW, CODEC, "t")  # handled in seq order, not delivery order
+    # The result ends p's run: merging q's update into it would make the state at the result's seq
+    # (or q's) depend on how a run happened to batch its messages.
     assert outcome.handled == 3
     assert [row[:5] for row in outcome.rows["batch_status"]] == [
-        ("hub", "at_risk", ["p"], 5, 0),
-        ("hub", "at_risk", ["p", "q"], 7, 0),
+        ("hub", "at_risk", ["p"], seq(*positions[0]), 0),
+        ("hub", "at_risk", ["p", "q"], seq(*positions[2]), 0),
     ]
     assert sorted((row[1], row[0], row[2]) for row in outcome.rows["closure"]) == [("p", "hub", 1), ("q", "hub", 1)]
 
@@ -450,9 +577,12 @@ def test_an_edge_closing_a_cycle_becomes_one_dead_letter_and_changes_nothing():
     assert sink.dead_letters == [letter]
 
 
+@pytest.mark.parametrize("record_bytes", [0, MAX_RECORD_BYTES], ids=["record-per-message", "default-records"])
 @pytest.mark.parametrize("partitions", [1, 3])
-def test_a_cycle_hidden_by_arrival_order_is_dead_lettered_with_the_update_that_found_it(partitions: int):
-    broker, sink = Broker(partitions), Sink()
+def test_a_cycle_hidden_by_arrival_order_is_dead_lettered_with_the_update_that_found_it(
+    partitions: int, record_bytes: int
+):
+    broker, sink = Broker(partitions, record_bytes), Sink()
     worker = Worker(broker, sink)
     broker.send([Edge("LOT-A", "LOT-B", "ab", b"ab"), Edge("LOT-B", "LOT-C", "bc", b"bc"),
                  Edge("LOT-C", "LOT-A", "ca", b"ca")])  # all three before any update: no edge is refused
@@ -460,9 +590,14 @@ def test_a_cycle_hidden_by_arrival_order_is_dead_lettered_with_the_update_that_f
     assert sink.dead_letters
     for letter in sink.dead_letters:
         assert letter.event_kind == "lineage_cycle" and "cycle" in letter.reason
-        assert letter.original == broker.logs[letter.partition][letter.offset]
-        found = CODEC.decode(letter.original)
+        [found] = CODEC.decode(letter.original)  # a record of just the update that found the cycle
         assert isinstance(found, AncestryUpdate) and found.target in letter.reason
+        assert letter.original == CODEC.encode([found])
+        assert letter.topic == TOPICS.closure
+        # The update (or the last of a merged run) came in the record at the letter's position.
+        record = CODEC.decode(broker.logs[letter.partition][letter.offset])
+        assert any(isinstance(m, AncestryUpdate) and m.target == found.target for m in record)
+        assert letter.partition == partition_of(found, partitions)
 
 
 # --- what ingest puts on the closure topic -------------------------------------------------------
