@@ -35,6 +35,7 @@ from traceability.lineage import (
     Message,
     ResultSeen,
     StatusChange,
+    coalesce_updates,
     handle,
     merge_updates,
     route,
@@ -155,7 +156,7 @@ class ClosureStore:
             KeyError: If a message belongs to a partition that is not loaded.
         """
         outcome = ClosureOutcome()
-        outgoing: dict[str, AncestryUpdate] = {}
+        sent: list[AncestryUpdate] = []
         for item in delivered:
             self._next_offset[item.partition] = max(self._next_offset[item.partition], item.offset + 1)
         for item in _coalesced(delivered):
@@ -164,15 +165,13 @@ class ClosureStore:
             step = handle(states.get(key) or BatchState(key), item.message)
             states[key] = step.state
             outcome.handled += 1
-            for update in step.messages:
-                known = outgoing.get(update.target)
-                outgoing[update.target] = update if known is None else merge_updates(known, update)
+            sent += step.messages
             facts = step.facts
             if item.merged > 1 and not any(isinstance(f, StatusChange) for f in facts):
                 facts += (_restated(step.state),)
             for fact in facts:
                 _record(outcome, fact, item, now, codec, topic)
-        outcome.updates = list(outgoing.values())
+        outcome.updates = list(coalesce_updates(sent))
         return outcome
 
 
