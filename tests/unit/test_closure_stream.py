@@ -27,6 +27,7 @@ from streams.closure import (
 from streams.ingest import RawMessage, ingest
 from streams.topics import TopicNames
 from tests.conftest import NOW
+from tests.unit.lineage_scenarios import VERDICTS, Scenario, scenarios
 from traceability import oracle
 from traceability.dead_letter import DeadLetter
 from traceability.events import InputLot, LabResult, Measurement, OutputLot, Production, Shipment
@@ -37,7 +38,6 @@ from traceability.lineage import (
     Message,
     ResultSeen,
     RiskRegister,
-    Verdict,
     route,
     status_of,
 )
@@ -47,7 +47,6 @@ from traceability.simulation import ChainShape, supply_chain
 pytestmark = pytest.mark.unit
 CODEC = ClosureCodec()
 TOPICS = TopicNames("lt")
-VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "withdrawn")
 PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 QUICK = settings(PROPERTY, max_examples=50)
 StatusTuple = tuple[str, tuple[str, ...]]
@@ -63,49 +62,7 @@ def seq(offset: int, index: int = 0) -> int:
 # --- scenarios -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Scenario:
-    """A small DAG over named batches and the lab results seen on them."""
-
-    batches: tuple[str, ...]
-    edges: frozenset[tuple[str, str]]
-    results: tuple[tuple[str, str, int, Verdict], ...]
-
-    def inputs(self) -> list[Message]:
-        """What ingest puts on the closure topic: edges carrying their event's bytes, and results."""
-        edges: list[Message] = [Edge(p, c, f"prd:{p}->{c}", f"bytes of {p}->{c}".encode()) for p, c in
-                                sorted(self.edges)]
-        return edges + [ResultSeen(*result) for result in self.results]
-
-    def expected_closure(self) -> dict[tuple[str, str], int]:
-        """(descendant, ancestor) -> minimal depth."""
-        closure = oracle.closure(self.batches, self.edges)
-        return {(d, a): depth for d, ancestors in closure.items() for a, depth in ancestors.items()}
-
-    def expected_statuses(self) -> dict[str, StatusTuple]:
-        return oracle.statuses(self.batches, self.edges, self.results)
-
-
-@st.composite
-def scenarios(draw: st.DrawFn) -> Scenario:
-    """DAGs of up to 14 batches: a chain, random forward edges, a hub; results with corrections."""
-    n = draw(st.integers(1, 14))
-    names = draw(st.permutations([f"lot-{i:02d}" for i in range(n)]))
-    rank = st.integers(0, n - 1)
-    edges = {(i, i + 1) for i in range(draw(st.integers(0, min(8, n - 1))))}
-    edges |= {(min(a, b), max(a, b)) for a, b in draw(st.lists(st.tuples(rank, rank), max_size=2 * n))}
-    hub = draw(rank)
-    edges |= {(i, hub) for i in draw(st.sets(st.integers(0, max(hub - 1, 0)), max_size=3))}
-    edges |= {(hub, j) for j in draw(st.sets(st.integers(min(hub + 1, n - 1), n - 1), max_size=3))}
-    result = st.tuples(rank, st.sampled_from(["r1", "r2"]), st.integers(0, 3), st.sampled_from(VERDICTS))
-    results = draw(st.lists(result, max_size=n))
-    corrected = draw(st.sets(rank, max_size=3))
-    results += [(b, "r1", 4, "fail") for b in corrected] + [(b, "r1", 5, "pass") for b in corrected]
-    return Scenario(
-        batches=tuple(names),
-        edges=frozenset((names[p], names[c]) for p, c in edges if p != c),
-        results=tuple((names[b], r, v, d) for b, r, v, d in results),
-    )
+SCENARIOS = scenarios(max_batches=14, longest_chain=8, hub_degree=3, corrections=3)
 
 
 # --- partitioning --------------------------------------------------------------------------------
@@ -303,12 +260,12 @@ def with_duplicates(data: st.DataObject, inputs: list[Message]) -> list[Message]
 
 
 @PROPERTY
-@given(scenario=scenarios(), data=st.data())
+@given(scenario=SCENARIOS, data=st.data())
 def test_draining_the_topic_converges_to_the_oracle(scenario: Scenario, data: st.DataObject) -> None:
     partitions = data.draw(st.integers(1, 4))
     limit = data.draw(st.integers(1, 12))
     rng = data.draw(st.randoms(use_true_random=False))
-    broker, inputs = Broker(partitions, data.draw(RECORD_BYTES)), with_duplicates(data, scenario.inputs())
+    broker, inputs = Broker(partitions, data.draw(RECORD_BYTES)), with_duplicates(data, scenario.events())
     worker = Worker(broker, Sink())
     while inputs or broker.pending(worker.position):
         size = rng.randint(0, 6)
@@ -317,7 +274,7 @@ def test_draining_the_topic_converges_to_the_oracle(scenario: Scenario, data: st
         if broker.pending(worker.position):
             worker.step(limit, rng)
     assert_matches_the_oracle(scenario, worker)
-    reference = run_to_quiescence(scenario.inputs())
+    reference = run_to_quiescence(scenario.events())
     assert worker.states(scenario.batches) == {b: reference.states.get(b, BatchState(b)) for b in scenario.batches}
 
 
@@ -333,7 +290,7 @@ def run_with_crashes(scenario: Scenario, data: st.DataObject, *, lagging_commits
     rng = data.draw(st.randoms(use_true_random=False))
     crashes = data.draw(st.integers(1, 4))
     broker, sink = Broker(partitions, data.draw(RECORD_BYTES)), Sink()
-    inputs = with_duplicates(data, scenario.inputs())
+    inputs = with_duplicates(data, scenario.events())
     broker.send(inputs[: len(inputs) // 2])
     late_inputs = inputs[len(inputs) // 2:]
     worker = Worker(broker, sink)
@@ -362,7 +319,7 @@ def run_with_crashes(scenario: Scenario, data: st.DataObject, *, lagging_commits
 
 
 @PROPERTY
-@given(scenario=scenarios(), data=st.data())
+@given(scenario=SCENARIOS, data=st.data())
 def test_crashes_that_lose_a_whole_batch_are_repaired_from_the_committed_offsets(
     scenario: Scenario, data: st.DataObject
 ) -> None:
@@ -370,7 +327,7 @@ def test_crashes_that_lose_a_whole_batch_are_repaired_from_the_committed_offsets
 
 
 @PROPERTY
-@given(scenario=scenarios(), data=st.data())
+@given(scenario=SCENARIOS, data=st.data())
 def test_crashes_with_lagging_commits_replay_to_the_oracle_states_and_closure_rows(
     scenario: Scenario, data: st.DataObject
 ) -> None:
@@ -423,7 +380,7 @@ def test_a_crash_before_the_updates_were_sent_is_repaired_from_the_committed_off
         results=(("a", "r", 1, "fail"),),
     )
     broker, sink = Broker(2, record_bytes=0), Sink()  # a record per message
-    broker.send(scenario.inputs())
+    broker.send(scenario.events())
     worker = Worker(broker, sink)
     rng = random.Random(0)
     worker.step(2, rng)

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.unit.lineage_scenarios import Scenario, scenarios
 from traceability import oracle
 from traceability.lineage import (
     AncestryUpdate,
     BatchState,
     ClosureRow,
     CycleRejected,
-    Edge,
     Message,
-    ResultSeen,
     RiskRegister,
     StatusChange,
-    Verdict,
     handle,
     merge_updates,
     status_of,
@@ -30,50 +27,10 @@ from traceability.lineage_driver import Run, run_to_quiescence
 
 pytestmark = pytest.mark.unit
 
-VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "withdrawn")
 SLOW = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@dataclass(frozen=True)
-class Scenario:
-    """A DAG over named batches and the lab results seen on them."""
-
-    batches: tuple[str, ...]
-    edges: frozenset[tuple[str, str]]
-    results: tuple[tuple[str, str, int, Verdict], ...]
-
-    def events(self) -> list[Message]:
-        edges: list[Message] = [Edge(p, c, f"{p}->{c}") for p, c in sorted(self.edges)]
-        results: list[Message] = [ResultSeen(*result) for result in self.results]
-        return edges + results
-
-
-@st.composite
-def scenarios(draw: st.DrawFn) -> Scenario:
-    """DAGs of up to 60 batches: a chain of depth up to 30, a merge, a split, random edges.
-
-    Edges only go from a lower to a higher rank, so the graph is acyclic; names are shuffled so
-    that the sort order of names says nothing about the topological order.
-    """
-    n = draw(st.integers(1, 60))
-    names = draw(st.permutations([f"lot-{i:02d}" for i in range(n)]))
-    rank = st.integers(0, n - 1)
-    longest = min(30, n - 1)
-    edges = {(i, i + 1) for i in range(draw(st.integers(0, longest) | st.just(longest)))}
-    pairs = draw(st.lists(st.tuples(rank, rank), max_size=2 * n))
-    edges |= {(min(a, b), max(a, b)) for a, b in pairs}
-    hub = draw(rank)
-    edges |= {(i, hub) for i in draw(st.sets(st.integers(0, max(hub - 1, 0)), max_size=6))}
-    edges |= {(hub, j) for j in draw(st.sets(st.integers(min(hub + 1, n - 1), n - 1), max_size=6))}
-    result = st.tuples(rank, st.sampled_from(["r1", "r2"]), st.integers(0, 3), st.sampled_from(VERDICTS))
-    results = draw(st.lists(result, max_size=n))
-    corrected = draw(st.sets(rank, max_size=5))
-    results += [(b, "r1", 4, "fail") for b in corrected] + [(b, "r1", 5, "pass") for b in corrected]
-    return Scenario(
-        batches=tuple(names),
-        edges=frozenset((names[p], names[c]) for p, c in edges if p != c),
-        results=tuple((names[b], r, v, d) for b, r, v, d in results),
-    )
+SCENARIOS = scenarios(max_batches=60, longest_chain=30, hub_degree=6, corrections=5)
 
 
 def deliveries(data: st.DataObject, events: list[Message]) -> tuple[list[Message], Callable[[int], int]]:
@@ -90,7 +47,7 @@ def final_state(run: Run, batch: str) -> BatchState:
 
 
 @SLOW
-@given(scenario=scenarios(), data=st.data())
+@given(scenario=SCENARIOS, data=st.data())
 def test_any_delivery_order_converges_to_the_oracle_closure_and_statuses(
     scenario: Scenario, data: st.DataObject
 ) -> None:
@@ -106,7 +63,7 @@ def test_any_delivery_order_converges_to_the_oracle_closure_and_statuses(
 
 
 @SLOW
-@given(scenario=scenarios(), data=st.data())
+@given(scenario=SCENARIOS, data=st.data())
 def test_emitted_facts_reduce_to_the_oracle_closure_and_the_final_statuses(
     scenario: Scenario, data: st.DataObject
 ) -> None:
@@ -128,7 +85,7 @@ def test_emitted_facts_reduce_to_the_oracle_closure_and_the_final_statuses(
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenario=scenarios(), data=st.data())
+@given(scenario=SCENARIOS, data=st.data())
 def test_two_permutations_of_the_same_events_give_identical_final_states(
     scenario: Scenario, data: st.DataObject
 ) -> None:
