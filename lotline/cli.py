@@ -14,7 +14,7 @@ from typing import BinaryIO
 from lotline.console import Progress, table
 from lotline.settings import Settings
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_NOT_FOUND = 0, 1, 2, 3, 4
 
 EPILOG = """\
 Endpoints come from LOTLINE_KAFKA_BOOTSTRAP / LOTLINE_CLICKHOUSE_URL when set, otherwise from
@@ -77,6 +77,43 @@ def build_parser() -> argparse.ArgumentParser:
 
     rejects = sub.add_parser("rejects", help="list rejected events with their reasons")
     rejects.add_argument("--limit", type=int, default=20)
+
+    as_of = {"metavar": "TIME", "help": "answer as known at TIME (ISO 8601 with a zone, e.g. 2026-11-20T12:00:00Z)"}
+    trace = sub.add_parser(
+        "trace", help="trace a batch: status, everything upstream and downstream, reports, shipments",
+        description="Trace a batch: its status and risk sources, every upstream batch (with depth and the "
+        "production events linking them), every downstream batch, every report on it or upstream, its "
+        "shipments, and where the record is incomplete. Exit status: 0 found, 2 bad arguments, "
+        "3 no stack, 4 unknown batch.",
+    )
+    trace.add_argument("batch", help="batch (lot) id")
+    trace.add_argument("--as-of", **as_of)
+    trace.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    trace.add_argument("--limit", type=int, default=50, help="rows per section in the text output (default 50)")
+
+    recall = sub.add_parser(
+        "recall", help="recall scope of a batch: every affected batch and shipment, as a spreadsheet",
+        description="Recall scope of a batch: the batch and every descendant (with depth, product and "
+        "quantity), every shipment of any of them, totals per country and recipient. --csv and --xlsx "
+        "write the FSMA 204 style sortable spreadsheet (one row per tracking event; the XLSX has a data "
+        "dictionary sheet). Exit status: 0 found, 2 bad arguments, 3 no stack, 4 unknown batch.",
+    )
+    recall.add_argument("batch", help="batch (lot) id")
+    recall.add_argument("--as-of", **as_of)
+    formats = recall.add_mutually_exclusive_group()
+    formats.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    formats.add_argument("--csv", metavar="FILE", help="write the tracking events as CSV (- for standard output)")
+    formats.add_argument("--xlsx", metavar="FILE", help="write the spreadsheet with its data dictionary")
+    recall.add_argument("--limit", type=int, default=50, help="rows per section in the text output (default 50)")
+
+    report = sub.add_parser("report", help="show one lab report at the version that counts, with earlier versions")
+    report.add_argument("report_id")
+    report.add_argument("--as-of", **as_of)
+    report.add_argument("--json", action="store_true", help="print the report as one JSON object")
+
+    api = sub.add_parser("api", help="serve the HTTP API (OpenAPI docs at /docs) in the foreground")
+    api.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    api.add_argument("--port", type=int, default=8400, help="port to listen on (default 8400)")
     return parser
 
 
@@ -267,7 +304,120 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _scope_reader(settings: Settings):  # type: ignore[no-untyped-def]
+    from deploy.local_stack import resolve_endpoints
+    from query.scope import ScopeReader
+
+    address = resolve_endpoints(settings).clickhouse
+    return ScopeReader(address.client(), address.database)
+
+
+def _asked(args: argparse.Namespace, id_field: str) -> tuple[str, datetime | None] | None:
+    """The id and moment asked about, or None after printing which argument is malformed."""
+    from query.params import BadParameter, identifier, moment
+
+    try:
+        return identifier(id_field, getattr(args, id_field)), moment("--as-of", args.as_of)
+    except BadParameter as exc:
+        print(f"lotline: {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_trace(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from query.answers import trace_json
+    from query.render import trace_text
+    from query.scope import UnknownBatch
+
+    asked = _asked(args, "batch")
+    if asked is None:
+        return EXIT_USAGE
+    try:
+        answer = _scope_reader(settings).trace(*asked)
+    except UnknownBatch as exc:
+        print(f"lotline: {exc}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    if args.json:
+        print(json.dumps(trace_json(answer), indent=2))
+    else:
+        trace_text(answer, sys.stdout, args.limit)
+    return EXIT_OK
+
+
+def cmd_recall(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from query import export
+    from query.answers import recall_json
+    from query.render import recall_text
+    from query.scope import UnknownBatch
+
+    asked = _asked(args, "batch")
+    if asked is None:
+        return EXIT_USAGE
+    try:
+        answer = _scope_reader(settings).recall(*asked)
+    except UnknownBatch as exc:
+        print(f"lotline: {exc}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    if args.json:
+        print(json.dumps(recall_json(answer), indent=2))
+    elif args.csv:
+        with contextlib.nullcontext(sys.stdout) if args.csv == "-" else open(args.csv, "w", newline="") as out:
+            rows = export.write_csv(answer, out)
+        if args.csv != "-":
+            print(f"wrote {args.csv}: {rows:,} tracking events, {len(answer.affected):,} affected batches")
+    elif args.xlsx:
+        rows = export.write_xlsx(answer, args.xlsx, datetime.now(UTC))
+        print(f"wrote {args.xlsx}: {rows:,} tracking events, {len(answer.affected):,} affected batches "
+              "(sheets: Recall scope, Affected lots, Totals, About, Data dictionary)")
+    else:
+        recall_text(answer, sys.stdout, args.limit)
+    return EXIT_OK
+
+
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from query.answers import report_json
+    from query.scope import UnknownReport
+
+    asked = _asked(args, "report_id")
+    if asked is None:
+        return EXIT_USAGE
+    try:
+        answer = _scope_reader(settings).report(*asked)
+    except UnknownReport as exc:
+        print(f"lotline: {exc}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    found = report_json(answer)
+    if args.json:
+        print(json.dumps(found, indent=2))
+        return EXIT_OK
+    registered = "" if found["lab_registered"] else " (not in the registry)"
+    print(f"report {found['report_id']} v{found['version']}: {found['verdict']} — batch {found['batch_id']}, "
+          f"lab {found['lab_id']}{registered}, method {found['method']}, issued {found['issued_at']}")
+    table(("analyte", "value", "unit", "limit", "verdict"),
+          [(m["analyte"], m["value"], m["unit"], "-" if m["limit"] is None else m["limit"], m["verdict"])
+           for m in found["measurements"]])
+    for old in found["superseded"]:
+        print(f"supersedes v{old['version']}: {old['verdict']}, issued {old['issued_at']}")
+    return EXIT_OK
+
+
+def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
+    from query.server import serve
+
+    serve(settings, args.host, args.port)
+    return EXIT_OK
+
+
 COMMANDS = {
+    "trace": cmd_trace,
+    "recall": cmd_recall,
+    "report": cmd_report,
+    "api": cmd_api,
     "simulate": cmd_simulate,
     "stack": cmd_stack,
     "worker": cmd_worker,

@@ -84,6 +84,7 @@ def publish(
     topics: TopicNames,
     now: datetime,
     strict: bool = False,
+    source: str = "cli",
     on_line: Callable[[PublishReport], None] = lambda report: None,
 ) -> PublishReport:
     """Publish JSON lines; see the module docstring for what happens to bad lines."""
@@ -100,7 +101,7 @@ def publish(
             number, original, exc = item
             report.rejected.append(LineError(number, exc.reason))
             kind, event_id = _identity(original)
-            letter = DeadLetter(original=original, reason=exc.reason, source="cli", rejected_at=now,
+            letter = DeadLetter(original=original, reason=exc.reason, source=source, rejected_at=now,
                                 event_kind=kind, event_id=event_id)
             producer.send(topics.dead_letter, original, headers=letter.headers())
         on_line(report)

@@ -47,6 +47,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "closure": ("descendant", "ancestor", "depth", "known_at"),
     "batch_status": ("batch_id", "status", "risk_sources", "seq", "closure_partition", "known_at"),
+    "refused_edges": ("event_id", "parent_batch", "child_batch", "reason", "known_at"),
     "rejects": (
         "reject_id", "reason", "source", "event_kind", "event_id", "original", "original_topic",
         "original_partition", "original_offset", "rejected_at", "dead_letter_partition",

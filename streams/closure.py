@@ -224,6 +224,9 @@ def _record(outcome: ClosureOutcome, fact: Fact, item: Delivered, now: datetime,
         )
     elif isinstance(fact, CycleRejected):
         outcome.dead_letters.append(_cycle_letter(fact, item, now, codec, topic))
+        if fact.edge is not None:
+            edge = fact.edge
+            outcome.rows["refused_edges"].append((edge.event_id, edge.parent, edge.child, fact.reason, now))
 
 
 def _cycle_letter(fact: CycleRejected, item: Delivered, now: datetime, codec: ClosureCodec,

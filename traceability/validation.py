@@ -42,7 +42,7 @@ def validate(event: Event, now: datetime) -> Event:
     Raises:
         InvalidEvent: the first rule the event breaks, with the field named.
     """
-    _id("event_id", event.event_id)
+    check_id("event_id", event.event_id)
     if isinstance(event, LabResult):
         _lab_result(event, now)
     elif isinstance(event, Production):
@@ -56,7 +56,7 @@ def validate(event: Event, now: datetime) -> Event:
 
 def _lab_result(event: LabResult, now: datetime) -> None:
     for name in ("report_id", "lab_id", "batch_id", "sample_id"):
-        _id(name, getattr(event, name))
+        check_id(name, getattr(event, name))
     _text("method", event.method)
     if event.report_version < 1:
         raise InvalidEvent(f"report_version: must be >= 1, got {event.report_version}")
@@ -79,7 +79,7 @@ def _lab_result(event: LabResult, now: datetime) -> None:
 
 
 def _production(event: Production, now: datetime) -> None:
-    _id("org_id", event.org_id)
+    check_id("org_id", event.org_id)
     _text("site", event.site)
     _time("occurred_at", event.occurred_at, now)
     if not event.inputs:
@@ -91,7 +91,7 @@ def _production(event: Production, now: datetime) -> None:
     _lots("inputs", event.inputs)
     _lots("outputs", event.outputs)
     for i, out in enumerate(event.outputs):
-        _id(f"outputs[{i}].product_id", out.product_id)
+        check_id(f"outputs[{i}].product_id", out.product_id)
     both = {lot.batch_id for lot in event.inputs} & {lot.batch_id for lot in event.outputs}
     if both:
         raise InvalidEvent(f"lineage cycle: batch {sorted(both)[0]} is its own input")
@@ -100,7 +100,7 @@ def _production(event: Production, now: datetime) -> None:
 def _lots(where: str, lots: Iterable[InputLot | OutputLot]) -> None:
     seen: set[str] = set()
     for i, lot in enumerate(lots):
-        _id(f"{where}[{i}].batch_id", lot.batch_id)
+        check_id(f"{where}[{i}].batch_id", lot.batch_id)
         if lot.batch_id in seen:
             raise InvalidEvent(f"{where}[{i}].batch_id: {lot.batch_id} listed twice")
         seen.add(lot.batch_id)
@@ -109,7 +109,7 @@ def _lots(where: str, lots: Iterable[InputLot | OutputLot]) -> None:
 
 def _shipment(event: Shipment, now: datetime) -> None:
     for name in ("shipment_id", "batch_id", "from_org", "to_org"):
-        _id(name, getattr(event, name))
+        check_id(name, getattr(event, name))
     _text("to_location", event.to_location)
     if not _COUNTRY.fullmatch(event.to_country):
         raise InvalidEvent(f"to_country: expected an ISO 3166 alpha-2 code, got {event.to_country!r:.40}")
@@ -118,7 +118,7 @@ def _shipment(event: Shipment, now: datetime) -> None:
 
 
 def _lab(event: Lab, now: datetime) -> None:
-    _id("lab_id", event.lab_id)
+    check_id("lab_id", event.lab_id)
     for name in ("name", "accreditation_body", "accreditation_number", "region"):
         _text(name, getattr(event, name))
     _count("accredited_methods", event.accredited_methods)
@@ -129,7 +129,12 @@ def _lab(event: Lab, now: datetime) -> None:
         raise InvalidEvent("valid_until: must be after valid_from")
 
 
-def _id(name: str, value: str) -> None:
+def check_id(name: str, value: str) -> None:
+    """An identifier (batch, report, event, ...): printable ASCII, no spaces, at most 128 characters.
+
+    Raises:
+        InvalidEvent: the reason, naming ``name``.
+    """
     if not value:
         raise InvalidEvent(f"{name}: must not be empty")
     if len(value) > MAX_ID_LENGTH:

@@ -529,6 +529,7 @@ def test_an_edge_closing_a_cycle_becomes_one_dead_letter_and_changes_nothing():
     assert (letter.topic, letter.partition, letter.offset) == (TOPICS.closure, partition, offset)
     assert letter.source == "worker" and letter.rejected_at == NOW
     assert not outcome.updates and not outcome.rows["closure"] and not outcome.rows["batch_status"]
+    assert outcome.rows["refused_edges"] == [("prd-ca", "LOT-C", "LOT-A", letter.reason, NOW)]
     worker.drain(10, rng)
     assert worker.states(["LOT-A", "LOT-B", "LOT-C"]) == before
     assert sink.dead_letters == [letter]

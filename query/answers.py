@@ -1,0 +1,118 @@
+"""Trace, recall and report answers as JSON objects (the CLI's ``--json`` and the HTTP API).
+
+Times are ISO 8601 in UTC with a trailing ``Z``; lists keep the order of the answer (nearest
+batches first, shipments by date); nothing is left out for being empty.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from traceability.events import LabResult, Shipment
+from traceability.scope import Completeness, Production, Recall, Related, Report, Total, Trace
+
+
+def trace_json(trace: Trace) -> dict[str, Any]:
+    return {
+        "batch_id": trace.batch_id,
+        "as_of": _time(trace.as_of),
+        "status": trace.status,
+        "risk_sources": list(trace.risk_sources),
+        "production": _production(trace.production) if trace.production else None,
+        "upstream": [_related(r) for r in trace.upstream],
+        "downstream": [_related(r) for r in trace.downstream],
+        "links": [
+            {"event_id": e.event_id, "parent": e.parent, "child": e.child, "input_quantity": e.input_quantity,
+             "input_unit": e.input_unit, "product_id": e.product_id, "output_quantity": e.output_quantity,
+             "output_unit": e.output_unit, "org_id": e.org_id, "site": e.site, "occurred_at": _time(e.occurred_at)}
+            for e in trace.links
+        ],
+        "reports": [report_json(r) for r in trace.reports],
+        "shipments": [_shipment(s) for s in trace.shipments],
+        "completeness": _completeness(trace.completeness),
+    }
+
+
+def recall_json(recall: Recall) -> dict[str, Any]:
+    return {
+        "batch_id": recall.batch_id,
+        "as_of": _time(recall.as_of),
+        "status": recall.status,
+        "risk_sources": list(recall.risk_sources),
+        "affected": [
+            {"batch_id": a.batch_id, "depth": a.depth, "status": a.status, "product_id": a.product_id,
+             "quantity": a.quantity, "unit": a.unit}
+            for a in recall.affected
+        ],
+        "productions": [_production(p) for p in recall.productions],
+        "shipments": [_shipment(s) for s in recall.shipments],
+        "totals": {
+            "by_country": [_total("country", t) for t in recall.by_country],
+            "by_recipient": [_total("to_org", t) for t in recall.by_recipient],
+        },
+        "reports": [report_json(r) for r in recall.reports],
+        "completeness": _completeness(recall.completeness),
+    }
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    return {
+        **_version(report.current),
+        "lab_registered": report.lab_registered,
+        "superseded": [
+            {"version": v.report_version, "verdict": v.verdict, "issued_at": _time(v.issued_at), "event_id": v.event_id}
+            for v in report.superseded
+        ],
+    }
+
+
+def _version(r: LabResult) -> dict[str, Any]:
+    return {
+        "report_id": r.report_id, "version": r.report_version, "event_id": r.event_id, "lab_id": r.lab_id,
+        "batch_id": r.batch_id, "sample_id": r.sample_id, "method": r.method, "verdict": r.verdict,
+        "tested_at": _time(r.tested_at), "issued_at": _time(r.issued_at),
+        "measurements": [
+            {"analyte": m.analyte, "value": m.value, "unit": m.unit, "limit": m.limit, "verdict": m.verdict}
+            for m in r.measurements
+        ],
+    }
+
+
+def _related(r: Related) -> dict[str, Any]:
+    return {"batch_id": r.batch_id, "depth": r.depth, "status": r.status, "product_id": r.product_id}
+
+
+def _production(p: Production) -> dict[str, Any]:
+    return {
+        "event_id": p.event_id, "batch_id": p.batch_id, "product_id": p.product_id, "quantity": p.quantity,
+        "unit": p.unit, "org_id": p.org_id, "site": p.site, "occurred_at": _time(p.occurred_at),
+        "inputs": [{"batch_id": i.batch_id, "quantity": i.quantity, "unit": i.unit} for i in p.inputs],
+    }
+
+
+def _shipment(s: Shipment) -> dict[str, Any]:
+    return {
+        "shipment_id": s.shipment_id, "event_id": s.event_id, "batch_id": s.batch_id, "quantity": s.quantity,
+        "unit": s.unit, "from_org": s.from_org, "to_org": s.to_org, "to_location": s.to_location,
+        "to_country": s.to_country, "occurred_at": _time(s.occurred_at),
+    }
+
+
+def _total(name: str, t: Total) -> dict[str, Any]:
+    return {name: t.key, "unit": t.unit, "quantity": t.quantity, "shipments": t.shipments}
+
+
+def _completeness(c: Completeness) -> dict[str, Any]:
+    return {
+        "complete": c.complete,
+        "unsourced_batches": list(c.unsourced_batches),
+        "shipped_without_production": list(c.shipped_without_production),
+        "unregistered_labs": list(c.unregistered_labs),
+    }
+
+
+def _time(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

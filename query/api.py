@@ -1,0 +1,190 @@
+"""The HTTP API (FastAPI; OpenAPI at ``/docs``): trace, recall, reports, publishing, health, metrics.
+
+``create_api`` takes its services as one object, so the same app runs on the real stack
+(``query.server``) and in tests. Endpoints are plain ``def``: FastAPI runs them in its thread
+pool, where the blocking ClickHouse and Kafka clients belong (one ClickHouse client per thread).
+
+Errors have one shape: ``{"detail": ...}``. A malformed id or time is a 422 whose detail lists
+``{"loc": [where, field], "msg": reason}`` like FastAPI's own validation errors; an unknown batch
+or report is a 404 naming it; a broker or database that cannot be reached is a 503.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, Protocol
+
+from clickhouse_driver.errors import NetworkError, SocketTimeoutError
+from fastapi import Body, FastAPI, Path, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from lotline.publish import PublishReport
+from query import export
+from query.answers import recall_json, report_json, trace_json
+from query.metrics import ApiMetrics
+from query.params import BadParameter, identifier, moment
+from query.scope import ScopeReader, UnknownBatch, UnknownReport
+
+#: The most events one POST may carry; more is a 413 (send them in several requests).
+MAX_EVENTS = 10_000
+
+
+class Unavailable(RuntimeError):
+    """A service the answer needs (ClickHouse, the broker) cannot be reached right now."""
+
+
+class ApiServices(Protocol):
+    def reader(self) -> ScopeReader:
+        """A reader for the calling thread."""
+
+    def publish(self, lines: list[bytes]) -> PublishReport:
+        """Validate and publish JSON events (one per item), bad ones to the dead-letter topic."""
+
+    def health(self) -> dict[str, str]:
+        """Component -> "ok" or the reason it is not."""
+
+    def pipeline_metrics(self) -> str:
+        """Prometheus text about the pipeline (topics, lag, stored events), read now."""
+
+
+@dataclass(frozen=True)
+class _Asked:
+    id: str
+    as_of: datetime | None
+
+
+AsOf = Annotated[str | None, Query(description="answer as known at this moment (ISO 8601 with a zone)",
+                                   examples=["2026-11-20T12:00:00Z"])]
+BatchId = Annotated[str, Path(description="batch (lot) id", examples=["TOY-CAR-2611-001"])]
+
+
+def create_api(services: ApiServices, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> FastAPI:
+    api = FastAPI(
+        title="Lotline", version="1",
+        description="Trace a batch, scope a recall, read a lab report, publish events. Every answer can be "
+        "asked as known at a moment (`as_of`). Errors: 422 names the malformed field, 404 the unknown "
+        "batch or report, 503 the service that cannot be reached.",
+    )
+    metrics = ApiMetrics()
+
+    @api.exception_handler(BadParameter)
+    def _bad(request: Request, exc: BadParameter) -> JSONResponse:
+        where = "path" if exc.field in request.path_params else "query"
+        return JSONResponse({"detail": [{"loc": [where, exc.field], "msg": exc.reason, "type": "value_error"}]},
+                            status_code=422)
+
+    @api.exception_handler(LookupError)
+    def _unknown(request: Request, exc: LookupError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @api.exception_handler(Unavailable)
+    def _down(request: Request, exc: Unavailable) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @contextmanager
+    def timed(query: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        metrics.query_seconds.labels(query).observe(time.perf_counter() - start)
+
+    @api.get("/v1/batches/{batch_id}/trace", tags=["queries"],
+             responses={404: {"description": "unknown batch"}, 422: {"description": "malformed id or time"}})
+    def trace(batch_id: BatchId, as_of: AsOf = None) -> dict[str, Any]:
+        """Status and risk sources, every upstream and downstream batch with depth, the production events
+        linking them upstream, every report on the batch or upstream, its shipments, completeness flags."""
+        asked = _asked("batch_id", batch_id, as_of)
+        with timed("trace"):
+            return trace_json(_answer(services, lambda r: r.trace(asked.id, asked.as_of)))
+
+    @api.get("/v1/batches/{batch_id}/recall", tags=["queries"],
+             responses={200: {"content": {"text/csv": {}, _XLSX: {}}, "description": "the recall scope"},
+                        404: {"description": "unknown batch"}, 422: {"description": "malformed id or time"}})
+    def recall(batch_id: BatchId, as_of: AsOf = None,
+               format: Annotated[Literal["json", "csv", "xlsx"], Query(
+                   description="json (default), or the FSMA 204 style sortable spreadsheet as csv or xlsx")] = "json",
+               ) -> Any:
+        """The batch and every descendant (depth, product, quantity), every shipment of any of them,
+        totals per country and recipient, completeness flags; or the regulator's spreadsheet."""
+        asked = _asked("batch_id", batch_id, as_of)
+        with timed("recall"):
+            answer = _answer(services, lambda r: r.recall(asked.id, asked.as_of))
+            if format == "json":
+                return recall_json(answer)
+            name = f"recall-{asked.id}.{format}"
+            body = export.csv_text(answer).encode() if format == "csv" else export.xlsx_bytes(answer, now())
+        media = "text/csv; charset=utf-8" if format == "csv" else _XLSX
+        return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @api.get("/v1/reports/{report_id}", tags=["queries"],
+             responses={404: {"description": "unknown report"}, 422: {"description": "malformed id or time"}})
+    def report(report_id: Annotated[str, Path(description="report id")], as_of: AsOf = None) -> dict[str, Any]:
+        """A lab report at the version that counts, with the versions it supersedes."""
+        asked = _asked("report_id", report_id, as_of)
+        with timed("report"):
+            return report_json(_answer(services, lambda r: r.report(asked.id, asked.as_of)))
+
+    @api.post("/v1/events", status_code=202, tags=["publishing"],
+              responses={413: {"description": f"more than {MAX_EVENTS} events"},
+                         422: {"description": "the body is not a list of JSON objects"},
+                         503: {"description": "the broker cannot be reached"}})
+    def events(body: Annotated[Any, Body(
+        description="A JSON array of events in the JSON form of DESIGN §2 (or {\"events\": [...]})",
+        examples=[[{"type": "shipment", "event_id": "shp-ev-1", "shipment_id": "SHP-1", "batch_id": "TOY-1",
+                    "quantity": 200, "unit": "ea", "from_org": "ORG-A", "to_org": "ORG-B",
+                    "to_location": "Hamburg DC", "to_country": "DE", "occurred_at": "2026-11-20T10:00:00Z"}]],
+    )]) -> Any:
+        """Validate and publish events, the same checks as `lotline publish`. Accepted (202) with a result
+        per event: `published`, or `rejected` with the reason (rejected ones go to the dead-letter topic)."""
+        items = body.get("events") if isinstance(body, dict) else body
+        if not isinstance(items, list):
+            return JSONResponse({"detail": [{"loc": ["body"], "msg": "expected a JSON array of events",
+                                             "type": "value_error"}]}, status_code=422)
+        if len(items) > MAX_EVENTS:
+            return JSONResponse({"detail": f"{len(items)} events in one request; at most {MAX_EVENTS}"},
+                                status_code=413)
+        report = services.publish([json.dumps(item).encode() for item in items])
+        reasons = {error.line - 1: error.reason for error in report.rejected}
+        metrics.events.labels("published").inc(report.published)
+        metrics.events.labels("rejected").inc(len(reasons))
+        results = [
+            {"index": i, "event_id": item.get("event_id") if isinstance(item, dict) else None,
+             "status": "rejected" if i in reasons else "published", **({"reason": reasons[i]} if i in reasons else {})}
+            for i, item in enumerate(items)
+        ]
+        return {"published": report.published, "rejected": len(reasons), "results": results}
+
+    @api.get("/healthz", tags=["operations"])
+    def healthz() -> JSONResponse:
+        """200 when ClickHouse and the broker answer, 503 naming what does not."""
+        checks = services.health()
+        healthy = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if healthy else "degraded", **checks}, status_code=200 if healthy else 503)
+
+    @api.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    def prometheus() -> PlainTextResponse:
+        """Prometheus text: events in/out/rejected, consumer lag, query latency, API counters."""
+        return PlainTextResponse(metrics.render() + services.pipeline_metrics(),
+                                 media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    return api
+
+
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _asked(field: str, value: str, as_of: str | None) -> _Asked:
+    return _Asked(identifier(field, value), moment("as_of", as_of))
+
+
+def _answer(services: ApiServices, ask: Callable[[ScopeReader], Any]) -> Any:
+    try:
+        return ask(services.reader())
+    except (UnknownBatch, UnknownReport):
+        raise
+    except (OSError, EOFError, NetworkError, SocketTimeoutError) as exc:
+        raise Unavailable(f"ClickHouse cannot be reached: {exc}") from exc

@@ -1,0 +1,155 @@
+"""Trace and recall answers as text for a terminal: a tree upstream, tables for the rest.
+
+Long lists are cut at ``limit`` rows with a line saying how many more there are and how to get
+them all (``--json``, ``--csv``, ``--xlsx``); nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from lotline.console import table
+from traceability.scope import Completeness, Link, Recall, Report, Trace
+
+_STATUS = {"failed": "FAILED", "at_risk": "AT RISK", "clear": "clear", "untested": "untested"}
+
+
+def trace_text(trace: Trace, out: TextIO, limit: int = 50) -> None:
+    product = f" ({trace.production.product_id})" if trace.production else ""
+    status = _status(trace.status, trace.risk_sources, trace.batch_id)
+    print(f"batch {trace.batch_id}{product}: {status}{_as_of(trace.as_of)}", file=out)
+    if trace.production:
+        p = trace.production
+        print(f"made {_date(p.occurred_at)} by {p.org_id} at {p.site}: {p.quantity:g} {p.unit} "
+              f"(event {p.event_id})", file=out)
+    statuses = {r.batch_id: r.status for r in trace.upstream}
+    print(f"\nupstream: {len(trace.upstream):,} batches, deepest {max((r.depth for r in trace.upstream), default=0)}",
+          file=out)
+    tree = _tree(trace.batch_id, trace.links, statuses)
+    for line in tree[:limit]:
+        print("  " + line, file=out)
+    _more(len(tree), limit, out)
+    _section(f"reports on this batch and upstream: {len(trace.reports):,}", out)
+    _reports(trace.reports, out, limit)
+    _section(f"downstream: {len(trace.downstream):,} batches", out)
+    _rows(("depth", "batch", "product", "status"),
+          [(r.depth, r.batch_id, r.product_id or "-", r.status) for r in trace.downstream], out, limit)
+    _section(f"shipments of this batch: {len(trace.shipments):,}", out)
+    _rows(("date", "shipment", "quantity", "to", "location", "country"),
+          [(_date(s.occurred_at), s.shipment_id, f"{s.quantity:g} {s.unit}", s.to_org, s.to_location, s.to_country)
+           for s in trace.shipments], out, limit)
+    _completeness(trace.completeness, out)
+
+
+def recall_text(recall: Recall, out: TextIO, limit: int = 50) -> None:
+    status = _status(recall.status, recall.risk_sources, recall.batch_id)
+    print(f"recall scope of {recall.batch_id}: {status}{_as_of(recall.as_of)}", file=out)
+    units = defaultdict(float)
+    for s in recall.shipments:
+        units[s.unit] += s.quantity
+    shipped = ", ".join(f"{q:g} {u}" for u, q in sorted(units.items())) or "nothing"
+    countries = len({t.key for t in recall.by_country})
+    print(f"{len(recall.affected):,} affected batches, {len(recall.shipments):,} shipments "
+          f"to {countries} countries ({shipped})", file=out)
+    _reports(recall.reports, out, limit)
+    _section("affected batches", out)
+    _rows(("depth", "batch", "product", "quantity", "status"),
+          [(a.depth, a.batch_id, a.product_id or "-", f"{a.quantity:g} {a.unit}" if a.quantity else "-", a.status)
+           for a in recall.affected], out, limit)
+    _section("shipments", out)
+    _rows(("date", "shipment", "batch", "quantity", "from", "to", "location", "country"),
+          [(_date(s.occurred_at), s.shipment_id, s.batch_id, f"{s.quantity:g} {s.unit}", s.from_org, s.to_org,
+            s.to_location, s.to_country) for s in recall.shipments], out, limit)
+    _section("totals per country", out)
+    _rows(("country", "quantity", "shipments"),
+          [(t.key, f"{t.quantity:g} {t.unit}", t.shipments) for t in recall.by_country], out, limit)
+    _section("totals per recipient", out)
+    _rows(("recipient", "quantity", "shipments"),
+          [(t.key, f"{t.quantity:g} {t.unit}", t.shipments) for t in recall.by_recipient], out, limit)
+    _completeness(recall.completeness, out)
+
+
+def _tree(batch: str, links: Sequence[Link], statuses: dict[str, str]) -> list[str]:
+    """The upstream graph from ``batch``; a batch reached again is shown once, then referred to."""
+    parents: dict[str, list[Link]] = defaultdict(list)
+    for link in links:
+        parents[link.child].append(link)
+    lines: list[str] = []
+    shown: set[str] = set()
+
+    def walk(node: str, prefix: str) -> None:
+        edges = sorted(parents.get(node, []), key=lambda e: e.parent)
+        for i, e in enumerate(edges):
+            last = i == len(edges) - 1
+            again = e.parent in shown and parents.get(e.parent)
+            label = (f"{e.parent} ({e.input_quantity:g} {e.input_unit}) [{statuses.get(e.parent, 'untested')}]"
+                     f"{'  (inputs shown above)' if again else ''}")
+            lines.append(prefix + ("└─ " if last else "├─ ") + label)
+            if not again:
+                shown.add(e.parent)
+                walk(e.parent, prefix + ("   " if last else "│  "))
+
+    walk(batch, "")
+    return lines or ["(no inputs known)"]
+
+
+def _reports(reports: Sequence[Report], out: TextIO, limit: int) -> None:
+    rows: list[tuple[Any, ...]] = []
+    for r in reports:
+        c = r.current
+        worst = next((m for m in c.measurements if m.verdict == "fail"), c.measurements[0] if c.measurements else None)
+        measured = f"{worst.analyte} {worst.value:g} {worst.unit} (limit {worst.limit:g})" if worst and worst.limit \
+            is not None else (f"{worst.analyte} {worst.value:g} {worst.unit}" if worst else "-")
+        lab = c.lab_id if r.lab_registered else f"{c.lab_id} (unregistered)"
+        rows.append((c.report_id, f"v{c.report_version}", c.batch_id, lab, c.method, c.verdict.upper()
+                     if c.verdict == "fail" else c.verdict, _date(c.issued_at), measured))
+    _rows(("report", "ver", "batch", "lab", "method", "verdict", "issued", "measurement"), rows, out, limit)
+
+
+def _rows(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO, limit: int) -> None:
+    if not rows:
+        print("  (none)", file=out)
+        return
+    table(headers, rows[:limit], out=out)
+    _more(len(rows), limit, out)
+
+
+def _more(count: int, limit: int, out: TextIO) -> None:
+    if count > limit:
+        print(f"  … {count - limit:,} more (all of them with --json, or --csv/--xlsx for a recall)", file=out)
+
+
+def _section(title: str, out: TextIO) -> None:
+    print(f"\n{title}", file=out)
+
+
+def _completeness(flags: Completeness, out: TextIO) -> None:
+    if flags.complete:
+        print("\ncompleteness: complete (every batch has a production record, every lab is registered)", file=out)
+        return
+    print("\ncompleteness: INCOMPLETE", file=out)
+    for label, items in (
+        ("no production record (the chain ends here)", flags.unsourced_batches),
+        ("shipped with no production record", flags.shipped_without_production),
+        ("reports from labs not in the registry", flags.unregistered_labs),
+    ):
+        if items:
+            shown = ", ".join(items[:10]) + (f" … and {len(items) - 10} more" if len(items) > 10 else "")
+            print(f"  {label}: {shown}", file=out)
+
+
+def _status(status: str, sources: Sequence[str], batch: str) -> str:
+    label = _STATUS.get(status, status)
+    others = [s for s in sources if s != batch]
+    return f"{label} (risk from {', '.join(others)})" if others else label
+
+
+def _as_of(moment: datetime | None) -> str:
+    return f"  [as of {_date(moment)}]" if moment else ""
+
+
+def _date(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")

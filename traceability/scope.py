@@ -1,0 +1,197 @@
+"""Trace and recall answers: what a brand or a regulator gets back, as frozen values.
+
+The read side fetches facts (closure, statuses, edges, reports, shipments) and assembles them
+here. The rules that decide an answer live in this module, free of any database: which version
+of a report counts, what makes an answer incomplete, how shipments add up.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from traceability.events import InputLot, LabResult, Shipment
+
+#: At equal versions the verdict with the higher rank wins, as in the stream (`lineage.py`).
+_RANK = {"pass": 0, "withdrawn": 1, "fail": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """A batch upstream or downstream of the one asked about."""
+
+    batch_id: str
+    depth: int  # edges between the two batches on the shortest path
+    status: str
+    product_id: str  # "" when the batch has no production record
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One lineage edge and the production event behind it: ``parent`` went into ``child``."""
+
+    event_id: str
+    parent: str
+    child: str
+    input_quantity: float
+    input_unit: str
+    product_id: str
+    output_quantity: float
+    output_unit: str
+    org_id: str
+    site: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Production:
+    """How one batch was made: a production event seen from one of its outputs."""
+
+    event_id: str
+    batch_id: str
+    product_id: str
+    quantity: float
+    unit: str
+    org_id: str
+    site: str
+    occurred_at: datetime
+    inputs: tuple[InputLot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A report at the version that counts, with the versions it supersedes."""
+
+    current: LabResult
+    superseded: tuple[LabResult, ...]
+    lab_registered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Completeness:
+    """Where an answer ends in the unknown. An empty flag means nothing is missing there."""
+
+    #: Batches in the answer with no production record: their own inputs are unknown.
+    unsourced_batches: tuple[str, ...] = ()
+    #: Batches shipped with no production record: goods left a site no record says it made.
+    shipped_without_production: tuple[str, ...] = ()
+    #: Labs that issued a report in the answer and are not in the registry.
+    unregistered_labs: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not (self.unsourced_batches or self.shipped_without_production or self.unregistered_labs)
+
+
+@dataclass(frozen=True, slots=True)
+class Total:
+    """Shipped quantity to one country or recipient, per unit."""
+
+    key: str
+    unit: str
+    quantity: float
+    shipments: int
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    batch_id: str
+    as_of: datetime | None
+    status: str
+    risk_sources: tuple[str, ...]
+    production: Production | None
+    upstream: tuple[Related, ...]
+    downstream: tuple[Related, ...]
+    links: tuple[Link, ...]
+    reports: tuple[Report, ...]
+    shipments: tuple[Shipment, ...]
+    completeness: Completeness
+
+
+@dataclass(frozen=True, slots=True)
+class Affected:
+    batch_id: str
+    depth: int  # 0 for the recalled batch itself
+    status: str
+    product_id: str
+    quantity: float | None
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recall:
+    batch_id: str
+    as_of: datetime | None
+    status: str
+    risk_sources: tuple[str, ...]
+    affected: tuple[Affected, ...]
+    productions: tuple[Production, ...]
+    shipments: tuple[Shipment, ...]
+    by_country: tuple[Total, ...]
+    by_recipient: tuple[Total, ...]
+    reports: tuple[Report, ...]
+    completeness: Completeness
+
+
+def current_reports(versions: Iterable[LabResult], registered_labs: Iterable[str]) -> tuple[Report, ...]:
+    """Group report versions by report: the highest version counts (a fail wins a tie).
+
+    Returns the reports sorted by batch and report id, each with its earlier versions, newest
+    first, and whether its lab (at the version that counts) is in the registry.
+    """
+    registered = set(registered_labs)
+    by_report: dict[tuple[str, str], list[LabResult]] = defaultdict(list)
+    for version in {v.event_id: v for v in versions}.values():
+        by_report[(version.batch_id, version.report_id)].append(version)
+    reports = []
+    for key in sorted(by_report):
+        ordered = sorted(by_report[key], key=lambda v: (v.report_version, _RANK[v.verdict], v.event_id), reverse=True)
+        reports.append(Report(ordered[0], tuple(ordered[1:]), ordered[0].lab_id in registered))
+    return tuple(reports)
+
+
+def completeness(batches: Iterable[str], produced: Iterable[str], shipped: Iterable[str],
+                 reports: Iterable[Report]) -> Completeness:
+    """The completeness flags of an answer about ``batches``.
+
+    Args:
+        batches: Every batch the answer covers.
+        produced: Those of them with a production record.
+        shipped: Those of them with a shipment.
+        reports: The reports in the answer.
+    """
+    made = set(produced)
+    unsourced = sorted(set(batches) - made)
+    return Completeness(
+        unsourced_batches=tuple(unsourced),
+        shipped_without_production=tuple(sorted(set(shipped) - made)),
+        unregistered_labs=tuple(sorted({r.current.lab_id for r in reports if not r.lab_registered})),
+    )
+
+
+def totals(shipments: Iterable[Shipment]) -> tuple[tuple[Total, ...], tuple[Total, ...]]:
+    """Shipped quantities per (country, unit) and per (recipient, unit), largest first."""
+    listed = list(shipments)
+    return _totals(listed, lambda s: s.to_country), _totals(listed, lambda s: s.to_org)
+
+
+def _totals(shipments: Iterable[Shipment], key_of: Callable[[Shipment], str]) -> tuple[Total, ...]:
+    quantity: dict[tuple[str, str], float] = defaultdict(float)
+    count: dict[tuple[str, str], int] = defaultdict(int)
+    for shipment in shipments:
+        key = (key_of(shipment), shipment.unit)
+        quantity[key] += shipment.quantity
+        count[key] += 1
+    found = [Total(k, unit, quantity[(k, unit)], count[(k, unit)]) for k, unit in quantity]
+    return tuple(sorted(found, key=lambda t: (-t.quantity, t.key, t.unit)))
+
+
+def related(depths: Mapping[str, int], statuses: Mapping[str, str], products: Mapping[str, str]
+            ) -> tuple[Related, ...]:
+    """Batches with their depth, status and product, nearest first."""
+    return tuple(
+        Related(batch, depth, statuses.get(batch, "untested"), products.get(batch, ""))
+        for batch, depth in sorted(depths.items(), key=lambda item: (item[1], item[0]))
+    )
