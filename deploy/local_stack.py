@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from deploy.kafka_admin import ensure_topics
-from deploy.processes import ProcessRecord, exited, free_port, is_ours, spawn, stop
+from deploy.processes import ProcessRecord, exited, free_port, is_ours, port_is_free, spawn, stop, wait_for_port
 from deploy.services import clickhouse_binary, start_broker, start_clickhouse, tansu_binary
 from lotline.settings import Settings
 from sinks.clickhouse import ClickHouseAddress, migrate
@@ -111,8 +112,21 @@ def up(settings: Settings, say: Any = print) -> StackState:
         if not state.alive(name):
             say(f"starting {name} …")
             state.processes[name] = start_worker(state_dir, index)
+    if not state.alive("api"):
+        port = state.ports.get("api") or (settings.api_port if port_is_free(settings.api_port) else free_port())
+        state.ports["api"] = port
+        say(f"starting the HTTP API on http://{settings.api_host}:{port} (docs at /docs) …")
+        state.processes["api"] = start_api(state_dir, settings.api_host, port)
+        wait_for_port(port, 30, state.processes["api"])
     state.save(state_dir)
     return state
+
+
+def start_api(state_dir: Path, host: str, port: int) -> ProcessRecord:
+    """Start ``lotline api`` as a detached process reading this stack's state."""
+    marker = f"--state-dir={state_dir}"
+    argv = [sys.executable, "-m", "lotline", marker, "api", "--host", host, "--port", str(port)]
+    return spawn("api", argv, log=state_dir / "logs" / "api.log", marker=marker, stop_signal=signal.SIGINT)
 
 
 def start_worker(state_dir: Path, index: int, env: dict[str, str] | None = None) -> ProcessRecord:
@@ -153,5 +167,6 @@ def status(settings: Settings) -> list[tuple[str, str, str]]:
     endpoints = [
         ("endpoint kafka", "", state.kafka_bootstrap or "-"),
         ("endpoint clickhouse", "", state.clickhouse_url or "-"),
+        ("endpoint api", "", f"http://{settings.api_host}:{state.ports['api']}" if "api" in state.ports else "-"),
     ]
     return rows + endpoints

@@ -75,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
                           help="write the events in a random order (seeded), as a disordered stream would deliver them")
     simulate.add_argument("--out", default="-", help="output file (default: standard output)")
 
+    sample = sub.add_parser(
+        "sample", help="write the demo's supply chain (toy factories in Yiwu) as JSON lines",
+        description="Resin, pigment and plasticiser lots -> moulded components -> toys -> shipments to "
+        "seven countries, with lead and phthalate reports from two registered labs and one unregistered "
+        "one. One red pigment lot fails for lead. Times start at midnight UTC ten days ago.",
+    )
+    sample.add_argument("--out", default="-", help="output file (default: standard output)")
+
     rejects = sub.add_parser("rejects", help="list rejected events with their reasons")
     rejects.add_argument("--limit", type=int, default=20)
 
@@ -413,7 +421,23 @@ def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+    from datetime import timedelta
+
+    from traceability.json_form import event_to_json
+    from traceability.sample_chain import yiwu_toys
+
+    # Midnight UTC ten days ago: a rerun the same day gives the same events (ids and times).
+    start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=10)
+    with contextlib.nullcontext(sys.stdout) if args.out == "-" else open(args.out, "w") as out:
+        for event in yiwu_toys(start):
+            out.write(json.dumps(event_to_json(event)) + "\n")
+    return EXIT_OK
+
+
 COMMANDS = {
+    "sample": cmd_sample,
     "trace": cmd_trace,
     "recall": cmd_recall,
     "report": cmd_report,
