@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     broker_rebalance_timeout: float = 6.0
     broker_heartbeat_interval: float = 1.0
 
-    api_port: int = Field(8400, ge=0, le=65535, description="port `lotline stack up` serves the API on (taken: a free one)")
+    api_port: int = Field(8400, ge=0, le=65535, description="port `lotline stack up` serves the API on if free")
     api_host: str = "127.0.0.1"
 
     log_level: str = "info"

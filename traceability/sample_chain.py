@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from traceability.events import Event, InputLot, Lab, LabResult, Measurement, OutputLot, Production, Shipment
+from traceability.events import Event, InputLot, Lab, LabResult, Measurement, OutputLot, Production, Shipment, Verdict
 
 #: The lots the demo prints: a finished toy to trace, and the failing lot to recall.
 TOY_TO_TRACE = "TOY-CAR-2611-01"
@@ -83,7 +83,7 @@ def _make(event_id: str, org: str, site: str, when: datetime, inputs: dict[str, 
 def _report(report_id: str, lab: str, batch: str, test: tuple[str, str, float, str], value: float,
             when: datetime) -> LabResult:
     analyte, unit, limit, method = test
-    verdict = "fail" if value > limit else "pass"
+    verdict: Verdict = "fail" if value > limit else "pass"
     return LabResult(f"res-{report_id}", report_id, 1, lab, batch, f"S-{batch}", method, verdict,
                      when - timedelta(hours=4), when, (Measurement(analyte, value, unit, limit, verdict),))
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -34,7 +36,7 @@ def test_the_stack_starts_once_serves_publish_and_sync_and_stops_only_its_own_pr
         assert again.returncode == 0 and "starting" not in again.stdout  # idempotent
 
         records = StackState.load(state).processes
-        assert set(records) == {"broker", "clickhouse", "worker-0"}
+        assert set(records) == {"broker", "clickhouse", "worker-0", "api"}
         assert all(is_ours(r) for r in records.values())
 
         events = list(supply_chain(8, ChainShape(raw_lots=3, components=4, products=5), NOW))
@@ -44,6 +46,10 @@ def test_the_stack_starts_once_serves_publish_and_sync_and_stops_only_its_own_pr
         assert lotline(state, "sync", "--timeout", "60").returncode == 0
         shown = lotline(state, "history")
         assert f"{len(events)} accepted events" in shown.stdout
+        api = StackState.load(state).ports["api"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{api}/v1/batches/TOY-8-00001/trace", timeout=10) as answer:
+            assert json.load(answer)["batch_id"] == "TOY-8-00001"  # the API `stack up` started answers
+        assert f"http://127.0.0.1:{api}" in lotline(state, "stack", "status").stdout
 
         # a recorded pid that now belongs to someone else is left alone
         saved = StackState.load(state)
