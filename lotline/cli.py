@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from lotline.console import Progress, table
 from lotline.settings import Settings
@@ -312,23 +312,24 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _scope_reader(settings: Settings):  # type: ignore[no-untyped-def]
+def _answer(settings: Settings, args: argparse.Namespace, id_field: str, question: str) -> Any:
+    """The reader's answer to ``question`` about the id in ``args``, or the exit status after
+    saying what is wrong (a malformed id or time: 2; nothing known about the id: 4)."""
     from deploy.local_stack import resolve_endpoints
-    from query.scope import ScopeReader
-
-    address = resolve_endpoints(settings).clickhouse
-    return ScopeReader(address.client(), address.database)
-
-
-def _asked(args: argparse.Namespace, id_field: str) -> tuple[str, datetime | None] | None:
-    """The id and moment asked about, or None after printing which argument is malformed."""
     from query.params import BadParameter, identifier, moment
+    from query.scope import ScopeReader, UnknownBatch, UnknownReport
 
     try:
-        return identifier(id_field, getattr(args, id_field)), moment("--as-of", args.as_of)
+        asked = identifier(id_field, getattr(args, id_field)), moment("--as-of", args.as_of)
     except BadParameter as exc:
         print(f"lotline: {exc}", file=sys.stderr)
-        return None
+        return EXIT_USAGE
+    address = resolve_endpoints(settings).clickhouse
+    try:
+        return getattr(ScopeReader(address.client(), address.database), question)(*asked)
+    except (UnknownBatch, UnknownReport) as exc:
+        print(f"lotline: {exc}", file=sys.stderr)
+        return EXIT_NOT_FOUND
 
 
 def cmd_trace(settings: Settings, args: argparse.Namespace) -> int:
@@ -336,16 +337,10 @@ def cmd_trace(settings: Settings, args: argparse.Namespace) -> int:
 
     from query.answers import trace_json
     from query.render import trace_text
-    from query.scope import UnknownBatch
 
-    asked = _asked(args, "batch")
-    if asked is None:
-        return EXIT_USAGE
-    try:
-        answer = _scope_reader(settings).trace(*asked)
-    except UnknownBatch as exc:
-        print(f"lotline: {exc}", file=sys.stderr)
-        return EXIT_NOT_FOUND
+    answer = _answer(settings, args, "batch", "trace")
+    if isinstance(answer, int):
+        return answer
     if args.json:
         print(json.dumps(trace_json(answer), indent=2))
     else:
@@ -359,16 +354,10 @@ def cmd_recall(settings: Settings, args: argparse.Namespace) -> int:
     from query import export
     from query.answers import recall_json
     from query.render import recall_text
-    from query.scope import UnknownBatch
 
-    asked = _asked(args, "batch")
-    if asked is None:
-        return EXIT_USAGE
-    try:
-        answer = _scope_reader(settings).recall(*asked)
-    except UnknownBatch as exc:
-        print(f"lotline: {exc}", file=sys.stderr)
-        return EXIT_NOT_FOUND
+    answer = _answer(settings, args, "batch", "recall")
+    if isinstance(answer, int):
+        return answer
     if args.json:
         print(json.dumps(recall_json(answer), indent=2))
     elif args.csv:
@@ -389,16 +378,10 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     import json
 
     from query.answers import report_json
-    from query.scope import UnknownReport
 
-    asked = _asked(args, "report_id")
-    if asked is None:
-        return EXIT_USAGE
-    try:
-        answer = _scope_reader(settings).report(*asked)
-    except UnknownReport as exc:
-        print(f"lotline: {exc}", file=sys.stderr)
-        return EXIT_NOT_FOUND
+    answer = _answer(settings, args, "report_id", "report")
+    if isinstance(answer, int):
+        return answer
     found = report_json(answer)
     if args.json:
         print(json.dumps(found, indent=2))

@@ -15,7 +15,7 @@ from deploy.local_stack import Endpoints, resolve_endpoints
 from lotline.kafka_producer import CheckedProducer
 from lotline.publish import PublishReport, publish
 from lotline.settings import Settings
-from lotline.sync import OffsetReader
+from lotline.sync import Lag, OffsetReader
 from query.api import Unavailable, create_api
 from query.metrics import PipelineReading, pipeline_text
 from query.scope import ScopeReader
@@ -64,7 +64,7 @@ class StackServices:
     def pipeline_metrics(self) -> str:
         return pipeline_text(PipelineReading(self._lags(), *self._stored()))
 
-    def _lags(self):  # type: ignore[no-untyped-def]
+    def _lags(self) -> list[Lag] | None:
         if _reachable(self._endpoints.kafka_bootstrap) != "ok":
             return None
         with self._reading:
