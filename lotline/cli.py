@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulate = sub.add_parser(
         "simulate", help="write a synthetic supply chain as JSON lines",
         description="Raw-material lots -> components -> finished toys -> shipments, with lab reports "
-        "on a fraction of lots. The same seed gives the same chain (times start 30 days ago).",
+        "on a fraction of lots, corrections and withdrawals, splits and hub lots. The same seed gives the "
+        "same chain (times start 30 days ago). Depth is TIERS+1 (e.g. --tiers 29 for 30 deep).",
     )
     simulate.add_argument("--seed", type=int, default=1)
     simulate.add_argument("--raw-lots", type=int, default=20)
@@ -73,7 +74,19 @@ def build_parser() -> argparse.ArgumentParser:
                           help="fraction of failing reports later withdrawn by a version 2 (default 0)")
     simulate.add_argument("--shuffle", action="store_true",
                           help="write the events in a random order (seeded), as a disordered stream would deliver them")
-    simulate.add_argument("--out", default="-", help="output file (default: standard output)")
+    simulate.add_argument("--max-outputs", type=int, default=1,
+                          help="a production makes 1 to N lots (splits; default 1)")
+    simulate.add_argument("--hub-skew", type=float, default=0.0,
+                          help="skew of the choice of inputs: 0 uniform, about 1.2 makes hub lots that end up in "
+                          "thousands of products (default 0)")
+    simulate.add_argument("--countries", type=int, default=12, help="destination countries, at most 42 (default 12)")
+    simulate.add_argument("--recipients", type=int, default=30, help="recipient organisations (default 30)")
+    target = simulate.add_mutually_exclusive_group()
+    target.add_argument("--out", default="-", help="output file (default: standard output)")
+    target.add_argument("--publish", action="store_true",
+                        help="publish the events to the stack instead of writing them (as `lotline publish`)")
+    simulate.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                          help="with --publish: show progress on stderr (default: when stderr is a terminal)")
 
     sample = sub.add_parser(
         "sample", help="write the demo's supply chain (toy factories in Yiwu) as JSON lines",
@@ -187,6 +200,15 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
+    source = sys.stdin.buffer if args.file == "-" else _open(args.file)
+    if source is None:
+        return EXIT_USAGE
+    with source:
+        return _publish(settings, _lines(source), args.file, strict=args.strict, progress=Progress(args.progress))
+
+
+def _publish(settings: Settings, lines: Iterable[bytes], name: str, *, strict: bool, progress: Progress) -> int:
+    """Publish JSON lines to the stack's broker and report like `lotline publish` (exit 0, 1 or 3)."""
     from kafka.errors import KafkaError
 
     from deploy.local_stack import resolve_endpoints
@@ -196,24 +218,20 @@ def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
     from streams.topics import TopicNames
 
     endpoints = resolve_endpoints(settings)
-    source = sys.stdin.buffer if args.file == "-" else _open(args.file)
-    if source is None:
-        return EXIT_USAGE
-    progress = Progress(args.progress)
     try:
         producer = CheckedProducer(endpoints.kafka_bootstrap)
     except KafkaError as exc:
         print(f"lotline: cannot reach the broker at {endpoints.kafka_bootstrap}: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
-    with source, producer:
+    with producer:
         report = publish(
-            _lines(source), producer, codec=AvroCodec(), topics=TopicNames(settings.topic_prefix),
-            now=datetime.now(UTC), strict=args.strict,
+            lines, producer, codec=AvroCodec(), topics=TopicNames(settings.topic_prefix),
+            now=datetime.now(UTC), strict=strict,
             on_line=lambda r: progress.update(f"published {r.published:,}, rejected {len(r.rejected):,}"),
         )
     progress.done()
     for error in report.rejected[:50]:
-        print(f"{args.file}:{error.line}: {error.reason}", file=sys.stderr)
+        print(f"{name}:{error.line}: {error.reason}", file=sys.stderr)
     if len(report.rejected) > 50:
         print(f"… and {len(report.rejected) - 50} more rejected lines", file=sys.stderr)
     held = f", {report.held_back:,} valid lines held back (--strict)" if report.held_back else ""
@@ -298,7 +316,7 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
 
     shape = ChainShape(args.raw_lots, args.components, args.products, args.shipments_per_product,
                        args.tested_fraction, args.failure_rate, args.tiers, args.correction_rate,
-                       args.withdrawal_rate)
+                       args.withdrawal_rate, args.max_outputs, args.hub_skew, args.countries, args.recipients)
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
     events = supply_chain(args.seed, shape, start)
     if args.shuffle:
@@ -306,6 +324,9 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
 
         events = iter(shuffled := list(events))
         random.Random(args.seed).shuffle(shuffled)
+    if args.publish:
+        lines = (json.dumps(event_to_json(event)).encode() for event in events)
+        return _publish(settings, lines, "simulate", strict=False, progress=Progress(args.progress))
     with contextlib.nullcontext(sys.stdout) if args.out == "-" else open(args.out, "w") as out:
         for event in events:
             out.write(json.dumps(event_to_json(event)) + "\n")

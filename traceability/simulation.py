@@ -1,12 +1,17 @@
 """Deterministic synthetic supply chains (raw lots → components → finished goods → shipments).
 
-A first, small generator for tests and the demo; the benchmark generator grows from it.
+The same seed and shape give the same events. Beyond the defaults (which stay as they were, so
+recorded figures and tests keep their meaning), a shape can ask for the features of real chains
+that stress a traceability system: splits (one production making several lots), hub lots (a
+skewed choice of inputs, so one resin lot ends up in thousands of products), depth up to
+``tiers + 1``, and shipments to many recipients in many countries.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,7 +27,9 @@ from traceability.events import (
     Verdict,
 )
 
-COUNTRIES = ("DE", "FR", "US", "GB", "NL", "JP", "AU", "CA", "IT", "ES", "PL", "SE")
+COUNTRIES = ("DE", "FR", "US", "GB", "NL", "JP", "AU", "CA", "IT", "ES", "PL", "SE",
+             "BE", "AT", "CH", "DK", "FI", "NO", "IE", "PT", "CZ", "HU", "RO", "GR", "KR", "SG", "MY", "TH",
+             "VN", "ID", "PH", "IN", "AE", "SA", "IL", "TR", "ZA", "BR", "MX", "CL", "AR", "NZ")
 _ANALYTES = (("Pb (soluble)", "mg/kg", 90.0), ("DEHP+DBP+BBP", "%", 0.1), ("Cd (soluble)", "mg/kg", 75.0))
 
 
@@ -41,6 +48,14 @@ class ChainShape:
     correction_rate: float = 0.0
     #: ... and the fraction later withdrawn instead.
     withdrawal_rate: float = 0.0
+    #: A production makes 1 to ``max_outputs`` lots (splits); 1 keeps one lot per production.
+    max_outputs: int = 1
+    #: Skew of the choice of inputs: 0 is uniform; s > 0 weights the k-th lot of a tier by
+    #: 1 / k**s, so the first lots become hubs with fan-outs in the thousands (s ≈ 1.2 is steep).
+    hub_skew: float = 0.0
+    #: Shipments go to this many countries (of ``COUNTRIES``) and recipients.
+    countries: int = 12
+    recipients: int = 30
 
 
 def supply_chain(seed: int, shape: ChainShape, start: datetime) -> Iterator[Event]:
@@ -57,9 +72,9 @@ def supply_chain(seed: int, shape: ChainShape, start: datetime) -> Iterator[Even
     earlier = raw
     for t, tier in enumerate(tiers):
         inputs = earlier if t == 0 else _mostly_latest(rng, earlier, tiers[t - 1])
-        yield from _productions(rng, clock, seed, "CMP" if t == 0 else f"CMP{t + 1}", inputs, tier)
+        yield from _productions(rng, clock, seed, "CMP" if t == 0 else f"CMP{t + 1}", inputs, tier, shape)
         earlier = earlier + tier
-    yield from _productions(rng, clock, seed, "TOY", tiers[-1] if tiers and tiers[-1] else raw, products)
+    yield from _productions(rng, clock, seed, "TOY", tiers[-1] if tiers and tiers[-1] else raw, products, shape)
     failed: list[LabResult] = []
     for batch in raw + components + products:
         if rng.random() < shape.tested_fraction:
@@ -73,11 +88,12 @@ def supply_chain(seed: int, shape: ChainShape, start: datetime) -> Iterator[Even
                 yield _revision(result, "pass", clock)
             elif draw < shape.correction_rate + shape.withdrawal_rate:
                 yield _revision(result, "withdrawn", clock)
+    countries = COUNTRIES[:max(1, min(shape.countries, len(COUNTRIES)))]
     for n, batch in enumerate(products):
         for k in range(shape.shipments_per_product):
             yield Shipment(f"shp-ev-{seed}-{n}-{k}", f"SHP-{seed}-{n}-{k}", batch, float(rng.randint(10, 500)),
-                           "ea", f"ORG-{seed}-TOYS", f"ORG-RETAIL-{rng.randint(1, 30)}",
-                           f"Warehouse {rng.randint(1, 99)}", rng.choice(COUNTRIES), clock.tick())
+                           "ea", f"ORG-{seed}-TOYS", f"ORG-RETAIL-{rng.randint(1, shape.recipients)}",
+                           f"Warehouse {rng.randint(1, 99)}", rng.choice(countries), clock.tick())
 
 
 def _split(lots: list[str], tiers: int) -> list[list[str]]:
@@ -95,14 +111,33 @@ def _mostly_latest(rng: random.Random, earlier: list[str], latest: list[str]) ->
 
 
 def _productions(rng: random.Random, clock: _Clock, seed: int, tag: str, inputs: list[str],
-                 outputs: list[str]) -> Iterator[Production]:
-    for i, out in enumerate(outputs):
-        picked = rng.sample(inputs, k=min(len(inputs), rng.randint(1, 3)))
+                 outputs: list[str], shape: ChainShape) -> Iterator[Production]:
+    choose = _skewed_chooser(inputs, shape.hub_skew) if shape.hub_skew > 0 else None
+    i = 0
+    while i < len(outputs):
+        made = outputs[i:i + (rng.randint(1, shape.max_outputs) if shape.max_outputs > 1 else 1)]
+        k = min(len(inputs), rng.randint(1, 3))
+        picked = choose(rng, k) if choose else rng.sample(inputs, k=k)
         yield Production(
             f"prd-ev-{seed}-{tag}-{i}", f"ORG-{seed}-{tag}", f"Yiwu plant {tag}", clock.tick(),
             tuple(InputLot(b, round(rng.uniform(1, 500), 1), "kg") for b in picked),
-            (OutputLot(out, f"{tag}-SKU-{i % 7}", float(rng.randint(100, 5000)), "ea"),),
+            tuple(OutputLot(out, f"{tag}-SKU-{(i + j) % 7}", float(rng.randint(100, 5000)), "ea")
+                  for j, out in enumerate(made)),
         )
+        i += len(made)
+
+
+def _skewed_chooser(lots: list[str], skew: float) -> Callable[[random.Random, int], list[str]]:
+    """Draws k distinct lots, the k-th lot of ``lots`` weighted 1 / k**skew."""
+    weights = list(itertools.accumulate(1.0 / (rank ** skew) for rank in range(1, len(lots) + 1)))
+
+    def choose(rng: random.Random, k: int) -> list[str]:
+        picked: dict[str, None] = {}
+        while len(picked) < k:
+            picked.update(dict.fromkeys(rng.choices(lots, cum_weights=weights, k=k - len(picked))))
+        return list(picked)
+
+    return choose
 
 
 def _lab_result(rng: random.Random, clock: _Clock, seed: int, batch: str, fail: bool) -> LabResult:

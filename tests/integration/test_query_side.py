@@ -298,3 +298,20 @@ def test_spreadsheets_neutralise_formulas_and_answers_leave_out_an_edge_refused_
             for cell in row:
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
                 assert not (isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@"))
+
+
+def test_simulate_publishes_a_chain_with_splits_and_hubs_straight_to_the_stack(deployment):
+    deployment.start_worker()
+    done = deployment.lotline("simulate", "--seed", "4", "--raw-lots", "5", "--components", "20", "--products", "30",
+                              "--tiers", "3", "--max-outputs", "3", "--hub-skew", "1.2", "--publish")
+    assert done.returncode == 0, done.stderr
+    shape = ChainShape(raw_lots=5, components=20, products=30, tiers=3, max_outputs=3, hub_skew=1.2)
+    events = list(supply_chain(4, shape, START))
+    assert f"published {len(events)}, rejected 0" in done.stdout
+    deployment.sync()
+    world = World.of(events)
+    reader = ScopeReader(deployment.client(), deployment.settings.database)
+    hub = "RAW-4-00000"
+    recall = json.loads(json.dumps(recall_json(reader.recall(hub))))
+    assert {b for b in recall_as_compared(recall, set())["affected"]} == set(world.recall(hub)["affected"])
+    assert len(recall["affected"]) > 20  # the first raw lot is a hub
