@@ -6,10 +6,11 @@ batches first, shipments by date); nothing is left out for being empty.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from traceability.events import LabResult, Shipment
+from traceability.json_form import utc_text
 from traceability.scope import Completeness, Production, Recall, Related, Report, Total, Trace
 
 
@@ -113,6 +114,4 @@ def _completeness(c: Completeness) -> dict[str, Any]:
 
 
 def _time(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return None if moment is None else utc_text(moment)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import IO, TextIO
 
 import xlsxwriter
 
 from traceability import fsma
+from traceability.json_form import utc_text
 from traceability.scope import Recall
 
 
@@ -97,8 +98,8 @@ def _about(recall: Recall, count: int, now: datetime) -> list[tuple[fsma.Cell, .
         ("recalled lot", recall.batch_id),
         ("status", recall.status),
         ("risk sources", ", ".join(recall.risk_sources)),
-        ("as of", _utc(recall.as_of) if recall.as_of else "latest (no as_of)"),
-        ("generated at", _utc(now)),
+        ("as of", utc_text(recall.as_of) if recall.as_of else "latest (no as_of)"),
+        ("generated at", utc_text(now)),
         ("affected lots", len(recall.affected)),
         ("shipments", len(recall.shipments)),
         ("tracking events", count),
@@ -107,7 +108,3 @@ def _about(recall: Recall, count: int, now: datetime) -> list[tuple[fsma.Cell, .
         ("shipped with no production record", ", ".join(flags.shipped_without_production)),
         ("reports from unregistered labs", ", ".join(flags.unregistered_labs)),
     ]
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

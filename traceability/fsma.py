@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
+from traceability.json_form import utc_text
 from traceability.scope import Recall
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -74,21 +75,17 @@ def rows(recall: Recall) -> Iterator[tuple[Cell, ...]]:
         inputs = "; ".join(f"{i.batch_id} ({_number(i.quantity)} {i.unit})" for i in p.inputs)
         events.append((p.occurred_at, p.batch_id, (
             "transformation", p.batch_id, p.product_id, p.quantity, p.unit, lot.depth, lot.status, inputs,
-            p.org_id, p.site, "", "", "", _date(p.occurred_at), "production event", p.event_id,
+            p.org_id, p.site, "", "", "", utc_text(p.occurred_at), "production event", p.event_id,
         )))
     for s in recall.shipments:
         lot = depth[s.batch_id]
         events.append((s.occurred_at, s.batch_id, (
             "shipping", s.batch_id, lot.product_id, s.quantity, s.unit, lot.depth, lot.status, "",
-            s.from_org, "", s.to_org, s.to_location, s.to_country, _date(s.occurred_at), "shipment", s.shipment_id,
+            s.from_org, "", s.to_org, s.to_location, s.to_country, utc_text(s.occurred_at), "shipment", s.shipment_id,
         )))
     events.sort(key=lambda e: (e[0], e[1], e[2][0], str(e[2][-1])))
     for _when, _lot, row in events:
         yield tuple(neutralised(cell) for cell in row)
-
-
-def _date(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _number(value: float) -> str:

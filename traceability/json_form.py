@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from traceability.errors import InvalidEvent
@@ -47,6 +47,11 @@ def parse_time(name: str, value: object) -> datetime:
     if parsed.tzinfo is None:
         raise InvalidEvent(f"{name}: timestamp needs a time zone (e.g. a trailing 'Z')")
     return parsed
+
+
+def utc_text(moment: datetime) -> str:
+    """A moment as ISO 8601 in UTC with a trailing ``Z`` (how answers and exports write times)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def event_to_json(event: Event) -> dict[str, Any]:
