@@ -28,7 +28,7 @@ from query import export
 from query.answers import recall_json, report_json, trace_json
 from query.metrics import ApiMetrics
 from query.params import BadParameter, identifier, moment
-from query.scope import ScopeReader, UnknownBatch, UnknownReport
+from query.scope import ScopeReader
 
 #: The most events one POST may carry; more is a 413 (send them in several requests).
 MAX_EVENTS = 10_000
@@ -184,7 +184,5 @@ def _asked(field: str, value: str, as_of: str | None) -> _Asked:
 def _answer(services: ApiServices, ask: Callable[[ScopeReader], Any]) -> Any:
     try:
         return ask(services.reader())
-    except (UnknownBatch, UnknownReport):
-        raise
     except (OSError, EOFError, NetworkError, SocketTimeoutError) as exc:
         raise Unavailable(f"ClickHouse cannot be reached: {exc}") from exc

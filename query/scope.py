@@ -66,11 +66,12 @@ class ScopeReader:
         if not (upstream or downstream or batch_id in statuses or made or reports or shipments):
             raise UnknownBatch(_unknown("batch", batch_id, as_of))
         status, sources = statuses.get(batch_id, ("untested", ()))
+        names = _names(statuses)
         return Trace(
             batch_id=batch_id, as_of=as_of, status=status, risk_sources=sources,
             production=made[0] if made else None,
-            upstream=related(upstream, _names(statuses), products),
-            downstream=related(downstream, _names(statuses), products),
+            upstream=related(upstream, names, products),
+            downstream=related(downstream, names, products),
             links=tuple(sorted(links, key=lambda e: (e.child, e.parent, e.event_id))),
             reports=reports, shipments=shipments,
             completeness=completeness(lineage, {e.child for e in links}, [s.batch_id for s in shipments], reports),
@@ -89,12 +90,11 @@ class ScopeReader:
         reports = self._reports([batch_id], as_of)
         if len(depths) == 1 and not (statuses or productions or shipments or reports):
             raise UnknownBatch(_unknown("batch", batch_id, as_of))
-        made = {}
+        made: dict[str, Production] = {}
         for p in productions:
             made.setdefault(p.batch_id, p)
         affected = tuple(
-            Affected(b, d, statuses.get(b, ("untested", ()))[0], made[b].product_id if b in made else "",
-                     made[b].quantity if b in made else None, made[b].unit if b in made else "")
+            _affected(b, d, statuses.get(b, ("untested", ()))[0], made.get(b))
             for b, d in sorted(depths.items(), key=lambda item: (item[1], item[0]))
         )
         by_country, by_recipient = totals(shipments)
@@ -232,6 +232,12 @@ def _productions(links: Iterable[Link]) -> tuple[Production, ...]:
         made.append(Production(event_id, child, first.product_id, first.output_quantity, first.output_unit,
                                first.org_id, first.site, first.occurred_at, inputs))
     return tuple(sorted(made, key=lambda p: (p.occurred_at, p.batch_id, p.event_id)))
+
+
+def _affected(batch: str, depth: int, status: str, made: Production | None) -> Affected:
+    if made is None:
+        return Affected(batch, depth, status, "", None, "")
+    return Affected(batch, depth, status, made.product_id, made.quantity, made.unit)
 
 
 def _names(statuses: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, str]:
