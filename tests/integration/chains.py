@@ -1,17 +1,19 @@
-"""Generated supply chains published in disorder, and the oracle's answer for them."""
+"""Generated supply chains published in disorder, the oracle's answer for them, and small
+hand-written chains for the `as_of` and cycle tests."""
 
 from __future__ import annotations
 
 import json
 import random
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from query import lineage
 from tests.integration.conftest import Deployment
 from traceability import oracle
-from traceability.events import Event, LabResult, Production
+from traceability.events import Event, InputLot, LabResult, Measurement, OutputLot, Production
 from traceability.json_form import event_to_json
 from traceability.simulation import ChainShape, supply_chain
 
@@ -84,3 +86,28 @@ def assert_matches_oracle(dep: Deployment, want: Expected) -> None:
             downstream.setdefault(ancestor, {})[child] = depth
     for batch in sorted(downstream)[:: max(1, len(downstream) // 25)]:
         assert lineage.descent(client, db, batch) == downstream[batch]
+
+
+#: A day ago: old enough for every validation rule, recent enough to read as current.
+RECENT = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+
+
+def production(event_id: str, inputs: list[str], output: str) -> Production:
+    """One production event: 10 kg of each input make 100 of ``output``."""
+    return Production(event_id, "ORG-1", "Yiwu", RECENT, tuple(InputLot(b, 10.0, "kg") for b in inputs),
+                      (OutputLot(output, "SKU-1", 100.0, "ea"),))
+
+
+def report(batch: str, version: int, verdict: str) -> LabResult:
+    """Version ``version`` of the lead report on ``batch``, with a measurement matching its verdict."""
+    return LabResult(f"res-{batch}-{version}", f"RPT-{batch}", version, "LAB-1", batch, f"S-{batch}",
+                     "GB 6675.4-2014", verdict, RECENT, RECENT + timedelta(hours=1),
+                     (Measurement("Pb (soluble)", 120.0 if verdict == "fail" else 20.0, "mg/kg", 90.0, verdict),))
+
+
+def tick() -> datetime:
+    """A moment strictly between two writes (rows are stamped to the second)."""
+    time.sleep(1.1)
+    moment = datetime.now(UTC).replace(microsecond=0)
+    time.sleep(1.1)
+    return moment

@@ -4,13 +4,19 @@ whatever the arrival order, with one worker, two, and a worker killed and restar
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from query import history, lineage
-from tests.integration.chains import assert_matches_oracle, disordered, expected, write_jsonl
-from traceability.events import InputLot, LabResult, Measurement, OutputLot, Production
+from tests.integration.chains import (
+    assert_matches_oracle,
+    disordered,
+    expected,
+    production,
+    report,
+    tick,
+    write_jsonl,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -52,10 +58,10 @@ def test_two_workers_with_one_killed_and_restarted_midway_give_the_same_answers(
 
 def test_an_edge_that_closes_a_cycle_is_dead_lettered_with_the_cycle_named(deployment, tmp_path):
     deployment.start_worker()
-    publish(deployment, write_jsonl(tmp_path / "chain.jsonl", [_production("ev-1", ["A"], "B"),
-                                                              _production("ev-2", ["B"], "C")]))
+    publish(deployment, write_jsonl(tmp_path / "chain.jsonl", [production("ev-1", ["A"], "B"),
+                                                              production("ev-2", ["B"], "C")]))
     deployment.sync()
-    publish(deployment, write_jsonl(tmp_path / "cycle.jsonl", [_production("ev-3", ["C", "X"], "A")]))
+    publish(deployment, write_jsonl(tmp_path / "cycle.jsonl", [production("ev-3", ["C", "X"], "A")]))
     deployment.sync()
 
     client, db = deployment.client(), deployment.settings.database
@@ -67,14 +73,14 @@ def test_an_edge_that_closes_a_cycle_is_dead_lettered_with_the_cycle_named(deplo
 
 def test_as_of_shows_what_was_known_before_a_failing_report_and_after_its_correction(deployment, tmp_path):
     deployment.start_worker()
-    publish(deployment, write_jsonl(tmp_path / "chain.jsonl", [_production("ev-1", ["RESIN-1"], "PART-1"),
-                                                              _production("ev-2", ["PART-1"], "TOY-1")]))
+    publish(deployment, write_jsonl(tmp_path / "chain.jsonl", [production("ev-1", ["RESIN-1"], "PART-1"),
+                                                              production("ev-2", ["PART-1"], "TOY-1")]))
     deployment.sync()
-    before_report = _tick()
-    publish(deployment, write_jsonl(tmp_path / "fail.jsonl", [_report("RESIN-1", 1, "fail")]))
+    before_report = tick()
+    publish(deployment, write_jsonl(tmp_path / "fail.jsonl", [report("RESIN-1", 1, "fail")]))
     deployment.sync()
-    after_report = _tick()
-    publish(deployment, write_jsonl(tmp_path / "fix.jsonl", [_report("RESIN-1", 2, "pass")]))
+    after_report = tick()
+    publish(deployment, write_jsonl(tmp_path / "fix.jsonl", [report("RESIN-1", 2, "pass")]))
     deployment.sync()
 
     client, db = deployment.client(), deployment.settings.database
@@ -88,14 +94,6 @@ def test_as_of_shows_what_was_known_before_a_failing_report_and_after_its_correc
     assert lineage.descent(client, db, "RESIN-1", as_of=before_report) == {"PART-1": 1, "TOY-1": 2}
 
 
-def _tick() -> datetime:
-    """A moment strictly between two writes (rows are stamped to the second)."""
-    time.sleep(1.1)
-    moment = datetime.now(UTC).replace(microsecond=0)
-    time.sleep(1.1)
-    return moment
-
-
 def _wait_for_rows(dep, table: str, at_least: int = 1, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -103,17 +101,3 @@ def _wait_for_rows(dep, table: str, at_least: int = 1, timeout: float = 60) -> N
             return
         time.sleep(0.2)
     raise AssertionError(f"no rows in {table} after {timeout} s\n{dep.worker_logs()}")
-
-
-NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
-
-
-def _production(event_id: str, inputs: list[str], output: str) -> Production:
-    return Production(event_id, "ORG-1", "Yiwu", NOW, tuple(InputLot(b, 10.0, "kg") for b in inputs),
-                      (OutputLot(output, "SKU-1", 100.0, "ea"),))
-
-
-def _report(batch: str, version: int, verdict: str) -> LabResult:
-    return LabResult(f"res-{batch}-{version}", f"RPT-{batch}", version, "LAB-1", batch, f"S-{batch}",
-                     "GB 6675.4-2014", verdict, NOW, NOW + timedelta(hours=1),
-                     (Measurement("Pb (soluble)", 120.0 if verdict == "fail" else 20.0, "mg/kg", 90.0, verdict),))

@@ -24,9 +24,9 @@ from query.answers import recall_json, trace_json
 from query.api import create_api
 from query.scope import ScopeReader
 from query.server import StackServices
-from tests.integration.chains import START, write_jsonl
+from tests.integration.chains import RECENT, START, production, report, tick, write_jsonl
 from tests.integration.scope_oracle import World, recall_as_compared, trace_as_compared
-from traceability.events import InputLot, LabResult, Measurement, OutputLot, Production, Shipment
+from traceability.events import LabResult, Measurement, Shipment
 from traceability.simulation import ChainShape, supply_chain
 
 pytestmark = pytest.mark.integration
@@ -135,43 +135,26 @@ def test_trace_and_recall_agree_with_the_oracle_in_json_csv_xlsx_api_and_cli(dep
     assert text.returncode == 0 and f"recall scope of {failed}: FAILED" in text.stdout
 
 
-NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
-
-
-def _made(event_id: str, inputs: list[str], output: str) -> Production:
-    return Production(event_id, "ORG-1", "Yiwu", NOW, tuple(InputLot(b, 10.0, "kg") for b in inputs),
-                      (OutputLot(output, f"SKU-{output}", 100.0, "ea"),))
-
-
-def _tested(batch: str, version: int, verdict: str) -> LabResult:
-    return LabResult(f"res-{batch}-{version}", f"RPT-{batch}", version, "LAB-1", batch, f"S-{batch}",
-                     "GB 6675.4-2014", verdict, NOW, NOW + timedelta(hours=1),
-                     (Measurement("Pb (soluble)", 120.0 if verdict == "fail" else 20.0, "mg/kg", 90.0, verdict),))
-
-
 def _ship(shipment_id: str, batch: str, country: str, to_org: str = "ORG-R", location: str = "DC 1") -> Shipment:
-    return Shipment(f"ev-{shipment_id}", shipment_id, batch, 40.0, "ea", "ORG-1", to_org, location, country, NOW)
+    return Shipment(f"ev-{shipment_id}", shipment_id, batch, 40.0, "ea", "ORG-1", to_org, location, country, RECENT)
 
 
 def _publish_and_mark(dep, tmp_path, name: str, events: list) -> datetime:
     """Publish, wait until stored, and return a moment after it (second precision, as stored)."""
     assert dep.lotline("publish", str(write_jsonl(tmp_path / f"{name}.jsonl", events))).returncode in (0, 1)
     dep.sync()
-    time.sleep(1.1)
-    moment = datetime.now(UTC).replace(microsecond=0)
-    time.sleep(1.1)
-    return moment
+    return tick()
 
 
 def test_as_of_answers_what_was_known_before_a_failing_report_and_after_its_correction(deployment, tmp_path):
     deployment.start_worker()
     before_anything = datetime.now(UTC).replace(microsecond=0)
     time.sleep(1.1)
-    chain = [_made("p1", ["RESIN-1"], "PART-1"), _made("p2", ["PART-1"], "TOY-1"),
+    chain = [production("p1", ["RESIN-1"], "PART-1"), production("p2", ["PART-1"], "TOY-1"),
              _ship("S-1", "TOY-1", "DE"), _ship("S-2", "TOY-1", "US")]
     known_chain = _publish_and_mark(deployment, tmp_path, "chain", chain)
-    known_fail = _publish_and_mark(deployment, tmp_path, "fail", [_tested("RESIN-1", 1, "fail")])
-    known_fix = _publish_and_mark(deployment, tmp_path, "fix", [_tested("RESIN-1", 2, "pass")])
+    known_fail = _publish_and_mark(deployment, tmp_path, "fail", [report("RESIN-1", 1, "fail")])
+    known_fix = _publish_and_mark(deployment, tmp_path, "fix", [report("RESIN-1", 2, "pass")])
     api = TestClient(create_api(StackServices(deployment.settings, resolve_endpoints(deployment.settings))))
 
     def both(kind: str, batch: str, moment: datetime) -> dict:
@@ -202,9 +185,9 @@ def test_as_of_answers_what_was_known_before_a_failing_report_and_after_its_corr
 
     toy = both("trace", "TOY-1", known_fix)
     assert (toy["status"], toy["risk_sources"]) == ("untested", [])
-    [report] = toy["reports"]
-    assert (report["version"], report["verdict"]) == (2, "pass")
-    assert [(v["version"], v["verdict"]) for v in report["superseded"]] == [(1, "fail")]
+    [counted] = toy["reports"]
+    assert (counted["version"], counted["verdict"]) == (2, "pass")
+    assert [(v["version"], v["verdict"]) for v in counted["superseded"]] == [(1, "fail")]
     assert both("recall", "RESIN-1", known_fix)["status"] == "clear"
     report_then = api.get("/v1/reports/RPT-RESIN-1", params={"as_of": known_fail.isoformat()}).json()
     assert (report_then["version"], report_then["verdict"], report_then["superseded"]) == (1, "fail", [])
@@ -229,14 +212,14 @@ def test_bad_requests_get_clear_errors_and_published_events_become_answers(deplo
     assert api.post("/v1/events", json={"not": "a list"}).status_code == 422
 
     good = [{"type": "production", "event_id": "api-p1", "org_id": "ORG-1", "site": "Yiwu",
-             "occurred_at": NOW.isoformat(), "inputs": [{"batch_id": "API-RESIN", "quantity": 5, "unit": "kg"}],
+             "occurred_at": RECENT.isoformat(), "inputs": [{"batch_id": "API-RESIN", "quantity": 5, "unit": "kg"}],
              "outputs": [{"batch_id": "API-TOY", "product_id": "SKU-1", "quantity": 10, "unit": "ea"}]},
             {"type": "shipment", "event_id": "api-s1", "shipment_id": "API-S1", "batch_id": "API-TOY",
              "quantity": 10, "unit": "ea", "from_org": "ORG-1", "to_org": "ORG-2", "to_location": "Lyon",
-             "to_country": "FR", "occurred_at": NOW.isoformat()}]
+             "to_country": "FR", "occurred_at": RECENT.isoformat()}]
     bad = {"type": "shipment", "event_id": "api-bad", "shipment_id": "API-S2", "batch_id": "API-TOY",
            "quantity": -3, "unit": "ea", "from_org": "ORG-1", "to_org": "ORG-2", "to_location": "Lyon",
-           "to_country": "FR", "occurred_at": NOW.isoformat()}
+           "to_country": "FR", "occurred_at": RECENT.isoformat()}
     posted = api.post("/v1/events", json=[good[0], bad, good[1]])
     assert posted.status_code == 202
     body = posted.json()
@@ -270,10 +253,10 @@ def test_bad_requests_get_clear_errors_and_published_events_become_answers(deplo
 def test_spreadsheets_neutralise_formulas_and_answers_leave_out_an_edge_refused_as_a_cycle(deployment, tmp_path):
     deployment.start_worker()
     events = [
-        _made("p1", ["=RESIN"], "PART-1"), _made("p2", ["PART-1"], "TOY-1"),
+        production("p1", ["=RESIN"], "PART-1"), production("p2", ["PART-1"], "TOY-1"),
         _ship("S-1", "TOY-1", "DE", to_org="=HYPERLINK(\"http://x\")", location="@SUM(A1:A9)"),
         _ship("S-2", "TOY-1", "FR", to_org="+1-555", location="-2+3"),
-        _made("p3-cycle", ["TOY-1"], "=RESIN"),  # closes =RESIN -> PART-1 -> TOY-1 -> =RESIN: refused
+        production("p3-cycle", ["TOY-1"], "=RESIN"),  # closes =RESIN -> PART-1 -> TOY-1 -> =RESIN: refused
     ]
     _publish_and_mark(deployment, tmp_path, "hostile", events[:4])
     _publish_and_mark(deployment, tmp_path, "cycle", events[4:])
