@@ -25,7 +25,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.own_stack import own_stack  # noqa: E402
 from lotline.kafka_producer import CheckedProducer  # noqa: E402
 from lotline.settings import Settings  # noqa: E402
 from lotline.sync import OffsetReader  # noqa: E402
@@ -52,19 +52,14 @@ def main() -> int:
     if args.ceiling_worker:
         return _ceiling_worker(args.ceiling_worker)
 
-    with tempfile.TemporaryDirectory(prefix="lotline-bench-") as state:
-        env = {**os.environ, "LOTLINE_STATE_DIR": state, "LOTLINE_WORKERS": "0"}
-        _lotline(env, "stack", "up")
-        try:
-            bootstrap, address = _endpoints(Path(state))
-            loaded = _load(bootstrap, args.reports)
-            rounds = []
-            for n in range(args.rounds):
-                ceiling = _ceiling(env, args.reports, f"bench-ceiling-{n}")
-                stream = _stream(env, bootstrap, address, args.reports, f"bench-lotline-{n}")
-                rounds.append({"ceiling_per_s": ceiling, **stream})
-        finally:
-            _lotline(env, "stack", "down")
+    with own_stack(workers=0) as stack:
+        bootstrap, address = stack.endpoints.kafka_bootstrap, stack.endpoints.clickhouse
+        loaded = _load(bootstrap, args.reports)
+        rounds = []
+        for n in range(args.rounds):
+            ceiling = _ceiling(stack.env, args.reports, f"bench-ceiling-{n}")
+            stream = _stream(stack.env, bootstrap, address, args.reports, f"bench-lotline-{n}")
+            rounds.append({"ceiling_per_s": ceiling, **stream})
 
     ceiling = statistics.median(r["ceiling_per_s"] for r in rounds)
     lotline = statistics.median(r["reports_per_s"] for r in rounds)
@@ -182,15 +177,6 @@ def _stream(env: dict[str, str], bootstrap: str, address: ClickHouseAddress, cou
     assert stored == count, f"{stored} of {count} reports are queryable"
     print(f"lotline: {count - first:,} reports in {seconds:.2f} s after its first commit", file=sys.stderr)
     return {"reports_per_s": round((count - first) / seconds), "stream_seconds": round(seconds, 2)}
-
-
-def _endpoints(state: Path) -> tuple[str, ClickHouseAddress]:
-    stack = json.loads((state / "stack.json").read_text())
-    return stack["kafka_bootstrap"], ClickHouseAddress.parse(stack["clickhouse_url"], "lotline")
-
-
-def _lotline(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "lotline", *args], env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def _table(f: dict) -> str:  # type: ignore[type-arg]

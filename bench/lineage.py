@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sinks.clickhouse import ClickHouseAddress  # noqa: E402
+from bench.own_stack import OwnStack, lotline, own_stack  # noqa: E402
 from traceability import oracle  # noqa: E402
 from traceability.events import LabResult, Measurement, Production  # noqa: E402
 from traceability.json_form import event_to_json  # noqa: E402
@@ -58,14 +56,9 @@ def main() -> int:
           file=sys.stderr)
 
     core = _core(edges)
-    with tempfile.TemporaryDirectory(prefix="lotline-bench-") as state:
-        env = {**os.environ, "LOTLINE_STATE_DIR": state, "LOTLINE_WORKERS": "1"}
-        _run(env, "stack", "up")
-        try:
-            stream = _stream(env, Path(state), productions, len(edges))
-            delay = _delays(env, Path(state), edges, args.delay_samples, args.tiers + 1)
-        finally:
-            _run(env, "stack", "down")
+    with own_stack(workers=1) as stack:
+        stream = _stream(stack, productions, len(edges))
+        delay = _delays(stack, edges, args.delay_samples, args.tiers + 1)
 
     figures = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -89,23 +82,21 @@ def _core(edges: list[tuple[str, str]]) -> dict[str, float]:
             "pairs_per_s": round(pairs / seconds)}
 
 
-def _stream(env: dict[str, str], state: Path, productions: list[Production], edges: int) -> dict[str, float]:
-    path = state / "chain.jsonl"
+def _stream(stack: OwnStack, productions: list[Production], edges: int) -> dict[str, float]:
+    path = stack.state / "chain.jsonl"
     path.write_text("".join(json.dumps(event_to_json(p)) + "\n" for p in productions))
     began = time.perf_counter()
-    _run(env, "publish", str(path))
+    lotline(stack.env, "publish", str(path))
     published = time.perf_counter() - began
-    _run(env, "sync", "--timeout", "900")
+    lotline(stack.env, "sync", "--timeout", "900")
     seconds = time.perf_counter() - began
-    client, db = _client(state)
+    client, db = stack.endpoints.clickhouse.client(), stack.endpoints.clickhouse.database
     rows = client.execute(f"SELECT count() FROM {db}.closure")[0][0]
     return {"seconds": round(seconds, 2), "publish_seconds": round(published, 2),
             "edges_per_s": round(edges / seconds), "closure_rows": rows, "rows_per_s": round(rows / seconds)}
 
 
-def _delays(
-    env: dict[str, str], state: Path, edges: list[tuple[str, str]], samples: int, depth: int
-) -> dict[str, float]:
+def _delays(stack: OwnStack, edges: list[tuple[str, str]], samples: int, depth: int) -> dict[str, float]:
     """Fail a raw lot, wait for its deepest descendant to be at risk; repeat on other lots."""
     batches = {b for e in edges for b in e}
     closure = oracle.closure(batches, edges)
@@ -114,7 +105,7 @@ def _delays(
         for ancestor, d in ancestors.items():
             deepest[ancestor] = max(deepest.get(ancestor, (0, "")), (d, child))
     raw = sorted((lot for lot in deepest if lot.startswith("RAW-")), key=lambda lot: (-deepest[lot][0], lot))
-    client, db = _client(state)
+    client, db = stack.endpoints.clickhouse.client(), stack.endpoints.clickhouse.database
     seconds, hops = [], []
     now = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
     for n, lot in enumerate(raw[:samples]):
@@ -123,7 +114,7 @@ def _delays(
                            now, (Measurement("Pb (soluble)", 200.0, "mg/kg", 90.0, "fail"),))
         line = json.dumps(event_to_json(report)) + "\n"
         began = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "lotline", "publish", "-"], input=line.encode(), env=env,
+        subprocess.run([sys.executable, "-m", "lotline", "publish", "-"], input=line.encode(), env=stack.env,
                        check=True, capture_output=True)
         while not client.execute(
             f"SELECT count() FROM {db}.batch_status WHERE batch_id = %(leaf)s AND has(risk_sources, %(lot)s)",
@@ -136,16 +127,6 @@ def _delays(
     return {"samples": len(seconds), "hops": hops, "median_s": round(statistics.median(seconds), 3),
             "max_s": round(max(seconds), 3), "median_per_hop_s": round(statistics.median(per_hop), 3),
             "includes": "one `lotline publish` process start (~0.5 s) and ClickHouse polling every 10 ms"}
-
-
-def _client(state: Path):  # type: ignore[no-untyped-def]
-    stack = json.loads((state / "stack.json").read_text())
-    address = ClickHouseAddress.parse(stack["clickhouse_url"], "lotline")
-    return address.client(), address.database
-
-
-def _run(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "lotline", *args], env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def _table(f: dict) -> str:  # type: ignore[type-arg]

@@ -25,12 +25,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -43,9 +40,9 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 
 from bench import postgres  # noqa: E402
+from bench.own_stack import own_stack  # noqa: E402
 from query import export  # noqa: E402
 from query.scope import ScopeReader  # noqa: E402
-from sinks.clickhouse import ClickHouseAddress  # noqa: E402
 from sinks.rows import COLUMNS, Provenance, RowBatch, add_event, new_batch  # noqa: E402
 from traceability import oracle  # noqa: E402
 from traceability.events import (  # noqa: E402
@@ -88,27 +85,21 @@ def main() -> int:
     probe_events = _probes()
     probe_rows = _rows(probe_events)
     results = []
-    with tempfile.TemporaryDirectory(prefix="lotline-bench-") as state, postgres.server() as dsn:
-        env = {**os.environ, "LOTLINE_STATE_DIR": state, "LOTLINE_WORKERS": "0"}
-        subprocess.run([sys.executable, "-m", "lotline", "stack", "up"], env=env, check=True,
-                       stdout=subprocess.DEVNULL)
-        try:
-            address = _address(Path(state))
-            client = address.client()
-            pg = psycopg.connect(dsn, autocommit=True)
-            loader = Loader(client, address.database, pg)
-            loader.prepare(module_rows, probe_rows)
-            modules = 0
-            for size in sizes:
-                wanted = max(0, (size - _batches(probe_events)) // module_batches)
-                loader.grow(modules, wanted)
-                modules = wanted
-                stored = modules * module_batches + _batches(probe_events)
-                print(f"{size:,}: {stored:,} batches in the closure, measuring …", file=sys.stderr)
-                results.append({"size": size, "batches_stored": stored, "modules": modules,
-                                **_measure(ScopeReader(client, address.database), pg, modules, args.runs)})
-        finally:
-            subprocess.run([sys.executable, "-m", "lotline", "stack", "down"], env=env, stdout=subprocess.DEVNULL)
+    with own_stack(workers=0) as stack, postgres.server() as dsn:
+        address = stack.endpoints.clickhouse
+        client = address.client()
+        pg = psycopg.connect(dsn, autocommit=True)
+        loader = Loader(client, address.database, pg)
+        loader.prepare(module_rows, probe_rows)
+        modules = 0
+        for size in sizes:
+            wanted = max(0, (size - _batches(probe_events)) // module_batches)
+            loader.grow(modules, wanted)
+            modules = wanted
+            stored = modules * module_batches + _batches(probe_events)
+            print(f"{size:,}: {stored:,} batches stored, measuring …", file=sys.stderr)
+            results.append({"size": size, "batches_stored": stored, "modules": modules,
+                            **_measure(ScopeReader(client, address.database), pg, modules, args.runs)})
 
     figures = {"when": NOW.isoformat(), "module_batches": module_batches, "sizes": results}
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -362,11 +353,6 @@ def _measure(reader: ScopeReader, pg: psycopg.Connection[Any], modules: int, run
                                  "lotline": _timed(_cycled([lambda b=b: reader.recall(b) for b in small]), runs * 2),
                                  "postgres": _timed(_cycled([lambda b=b: pg_recall(pg, b) for b in small]), runs * 2)}
     return found
-
-
-def _address(state: Path) -> ClickHouseAddress:
-    stack = json.loads((state / "stack.json").read_text())
-    return ClickHouseAddress.parse(stack["clickhouse_url"], "lotline")
 
 
 def _table(f: dict[str, Any]) -> str:
