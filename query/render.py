@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from lotline.console import table
+from traceability.events import Measurement
 from traceability.scope import Completeness, Link, Recall, Report, Trace
 
 _STATUS = {"failed": "FAILED", "at_risk": "AT RISK", "clear": "clear", "untested": "untested"}
@@ -100,13 +101,20 @@ def _reports(reports: Sequence[Report], out: TextIO, limit: int) -> None:
     rows: list[tuple[Any, ...]] = []
     for r in reports:
         c = r.current
-        worst = next((m for m in c.measurements if m.verdict == "fail"), c.measurements[0] if c.measurements else None)
-        measured = f"{worst.analyte} {worst.value:g} {worst.unit} (limit {worst.limit:g})" if worst and worst.limit \
-            is not None else (f"{worst.analyte} {worst.value:g} {worst.unit}" if worst else "-")
         lab = c.lab_id if r.lab_registered else f"{c.lab_id} (unregistered)"
-        rows.append((c.report_id, f"v{c.report_version}", c.batch_id, lab, c.method, c.verdict.upper()
-                     if c.verdict == "fail" else c.verdict, _date(c.issued_at), measured))
+        verdict = c.verdict.upper() if c.verdict == "fail" else c.verdict
+        rows.append((c.report_id, f"v{c.report_version}", c.batch_id, lab, c.method, verdict, _date(c.issued_at),
+                     _worst_measurement(c.measurements)))
     _rows(("report", "ver", "batch", "lab", "method", "verdict", "issued", "measurement"), rows, out, limit)
+
+
+def _worst_measurement(measurements: Sequence[Measurement]) -> str:
+    """The first failing measurement, else the first one, as text ("-" when there is none)."""
+    worst = next((m for m in measurements if m.verdict == "fail"), measurements[0] if measurements else None)
+    if worst is None:
+        return "-"
+    limit = f" (limit {worst.limit:g})" if worst.limit is not None else ""
+    return f"{worst.analyte} {worst.value:g} {worst.unit}{limit}"
 
 
 def _rows(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO, limit: int) -> None:
