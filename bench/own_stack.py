@@ -6,13 +6,18 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.local_stack import Endpoints, resolve_endpoints
+from lotline.kafka_producer import CheckedProducer
 from lotline.settings import Settings
+from lotline.sync import OffsetReader, wait_for_sync
+from schemas.codec import AvroCodec
+from streams.topics import TopicNames, partition_key
+from traceability.events import Event
 
 
 @dataclass(frozen=True)
@@ -37,3 +42,23 @@ def own_stack(workers: int) -> Iterator[OwnStack]:
             yield OwnStack(Path(state), env, resolve_endpoints(Settings(state_dir=Path(state))))
         finally:
             lotline(env, "stack", "down")
+
+
+def send(events: Iterable[Event], bootstrap: str) -> int:
+    """Publish events as `lotline publish` would (Avro, keyed as the worker expects); returns the count."""
+    codec, topics, sent = AvroCodec(), TopicNames(Settings().topic_prefix), 0
+    with CheckedProducer(bootstrap) as producer:
+        for event in events:
+            producer.send(topics.for_kind(event.kind), codec.encode(event), key=partition_key(event))
+            sent += 1
+        producer.flush()
+    return sent
+
+
+def sync(stack: OwnStack, timeout: float = 900) -> None:
+    """Return once the stack's workers have committed everything published (`lotline sync`, in process)."""
+    reader = OffsetReader(stack.endpoints.kafka_bootstrap, Settings().app_id)
+    try:
+        wait_for_sync(reader, TopicNames(Settings().topic_prefix).consumed, timeout)
+    finally:
+        reader.close()

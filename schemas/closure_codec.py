@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Sequence
+from sys import intern
 from typing import Any
 
 import fastavro
@@ -110,5 +111,6 @@ def _message(name: str, body: dict[str, Any]) -> Message:
         return Edge(body["parent"], body["child"], body["event_id"], body["origin"])
     if name == _RESULT:
         return ResultSeen(body["batch_id"], body["report_id"], body["report_version"], body["verdict"])
-    risk = {r["source"]: RiskRegister(r["source"], r["version"], r["failed"]) for r in body["risk"]}
-    return AncestryUpdate(body["target"], body["ancestors"], risk)
+    # Interned: a worker's states hold each batch id once, not once per (batch, ancestor) pair.
+    risk = {intern(r["source"]): RiskRegister(intern(r["source"]), r["version"], r["failed"]) for r in body["risk"]}
+    return AncestryUpdate(intern(body["target"]), {intern(a): d for a, d in body["ancestors"].items()}, risk)
