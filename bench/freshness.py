@@ -172,7 +172,7 @@ def _probe(stack: OwnStack, chain: dict[str, set[str]], seconds: float, interval
             found["report" if n % 2 == 0 else "lineage"].append(time.perf_counter() - began)
             n += 1
             time.sleep(max(0.0, interval - (time.perf_counter() - began)))
-    _check_traces(ScopeReader(client, db), checks[:: max(1, len(checks) // 20)], chain)
+    _check_traces(ScopeReader(address.client, db), checks[:: max(1, len(checks) // 20)], chain)
     return found
 
 

@@ -99,7 +99,7 @@ def main() -> int:
             stored = modules * module_batches + _batches(probe_events)
             print(f"{size:,}: {stored:,} batches stored, measuring …", file=sys.stderr)
             results.append({"size": size, "batches_stored": stored, "modules": modules,
-                            **_measure(ScopeReader(client, address.database), pg, modules, args.runs)})
+                            **_measure(ScopeReader(address.client, address.database), pg, modules, args.runs)})
 
     figures = {"when": NOW.isoformat(), "module_batches": module_batches, "sizes": results}
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -347,7 +347,7 @@ def _answer(settings: Settings, args: argparse.Namespace, id_field: str, questio
         return EXIT_USAGE
     address = resolve_endpoints(settings).clickhouse
     try:
-        return getattr(ScopeReader(address.client(), address.database), question)(*asked)
+        return getattr(ScopeReader(address.client, address.database), question)(*asked)
     except (UnknownBatch, UnknownReport) as exc:
         print(f"lotline: {exc}", file=sys.stderr)
         return EXIT_NOT_FOUND

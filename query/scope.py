@@ -1,19 +1,24 @@
 """Trace and recall scope read from ClickHouse, optionally as known at a moment.
 
 Every read is an indexed range read: the closure by descendant (upstream) or by ancestor
-(downstream), then the history tables by batch id for exactly the batches in scope, sent to the
-server as an external table so a scope of any size is one query. Rows may repeat (delivery is
-at-least-once): events are deduplicated by event id, closure pairs keep their minimal depth and
-statuses the row with the highest seq. ``as_of`` keeps only rows written by then
-(``ingested_at`` in the history, ``known_at`` in the closure and status tables), which is what
-Lotline knew at that moment. Assembly and the rules of an answer are in ``traceability.scope``.
+(downstream), and the history tables by batch id for exactly the batches in scope. The scope is a
+subquery on the closure inside each read, so no read waits for another: the reads of one answer
+run concurrently, each on its own connection, and an answer costs about its slowest read.
+Results come back by column and become answer values without intermediate rows.
+
+Rows may repeat (delivery is at-least-once): events are deduplicated by event id, closure pairs
+keep their minimal depth and statuses the row with the highest seq. ``as_of`` keeps only rows
+written by then (``ingested_at`` in the history, ``known_at`` in the closure and status tables),
+which is what Lotline knew at that moment. Assembly and the rules of an answer are in
+``traceability.scope``.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Collection, Iterable
-from datetime import datetime
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 from clickhouse_driver import Client
@@ -42,11 +47,20 @@ class UnknownReport(LookupError):
 
 
 class ScopeReader:
-    """Answers trace, recall and report questions from one ClickHouse database (one client: one thread)."""
+    """Answers trace, recall and report questions from one ClickHouse database.
 
-    def __init__(self, client: Client, database: str) -> None:
-        self._client = client
+    One reader serves one calling thread; it opens up to ``connections`` connections (with
+    ``connect``) to run the reads of an answer side by side.
+    """
+
+    def __init__(self, connect: Callable[[], Client], database: str, *, connections: int = 4) -> None:
+        self._connect = connect
         self._db = database
+        self._local = threading.local()
+        self._pool = ThreadPoolExecutor(connections, thread_name_prefix="scope-read")
+
+    def close(self) -> None:
+        self._pool.shutdown()
 
     def trace(self, batch_id: str, as_of: datetime | None = None) -> Trace:
         """Status, upstream and downstream batches, the links and reports upstream, shipments.
@@ -54,15 +68,21 @@ class ScopeReader:
         Raises:
             UnknownBatch: nothing about the batch is known (as of ``as_of``).
         """
-        upstream = self._depths("closure", "descendant", "ancestor", batch_id, as_of)
-        downstream = self._depths("closure_by_ancestor", "ancestor", "descendant", batch_id, as_of)
-        lineage = {batch_id, *upstream}
-        statuses = self._statuses({*lineage, *downstream}, as_of)
-        links = [e for e in self._links(lineage, as_of) if e.parent in upstream]
-        products = {e.child: e.product_id for e in links} | self._products(downstream, as_of)
-        reports = self._reports(lineage, as_of)
-        shipments = self._shipments([batch_id], as_of)
-        made = _productions(link for link in links if link.child == batch_id)
+        q = _Scopes(self._db, batch_id, as_of)
+        read = self._read({
+            "upstream": q.depths("closure", "descendant", "ancestor"),
+            "downstream": q.depths("closure_by_ancestor", "ancestor", "descendant"),
+            "statuses": q.statuses(f"{q.upstream} UNION ALL {q.downstream} UNION ALL {q.itself}"),
+            "links": q.links(f"{q.upstream} UNION ALL {q.itself}"),
+            "products": q.products(q.downstream),
+            "reports": q.reports(f"batch_id IN ({q.upstream} UNION ALL {q.itself})"),
+            "shipments": q.shipments(q.itself),
+            "made": q.productions(q.itself),
+        })
+        upstream, downstream, statuses = _depths(read["upstream"]), _depths(read["downstream"]), _statuses(read)
+        links = [e for e in map(Link, *_timestamps(read["links"], 10)) if e.parent in upstream]
+        products = {e.child: e.product_id for e in links} | dict(zip(*read["products"], strict=True))
+        reports, shipments, made = _reports(read["reports"]), _shipments(read["shipments"]), _productions(read["made"])
         if not (upstream or downstream or batch_id in statuses or made or reports or shipments):
             raise UnknownBatch(_unknown("batch", batch_id, as_of))
         status, sources = statuses.get(batch_id, ("untested", ()))
@@ -74,7 +94,8 @@ class ScopeReader:
             downstream=related(downstream, names, products),
             links=tuple(sorted(links, key=lambda e: (e.child, e.parent, e.event_id))),
             reports=reports, shipments=shipments,
-            completeness=completeness(lineage, {e.child for e in links}, [s.batch_id for s in shipments], reports),
+            completeness=completeness({batch_id, *upstream}, {e.child for e in links} | {p.batch_id for p in made},
+                                      [s.batch_id for s in shipments], reports),
         )
 
     def recall(self, batch_id: str, as_of: datetime | None = None) -> Recall:
@@ -83,22 +104,30 @@ class ScopeReader:
         Raises:
             UnknownBatch: nothing about the batch is known (as of ``as_of``).
         """
-        depths = {batch_id: 0, **self._depths("closure_by_ancestor", "ancestor", "descendant", batch_id, as_of)}
-        statuses = self._statuses(depths, as_of)
-        productions = _productions(self._links(depths, as_of))
-        shipments = self._shipments(depths, as_of)
-        reports = self._reports([batch_id], as_of)
+        q = _Scopes(self._db, batch_id, as_of)
+        affected_batches = f"{q.downstream} UNION ALL {q.itself}"
+        read = self._read({
+            "downstream": q.depths("closure_by_ancestor", "ancestor", "descendant"),
+            "statuses": q.statuses(affected_batches),
+            "productions": q.productions(affected_batches),
+            "shipments": q.shipments(affected_batches),
+            "reports": q.reports(f"batch_id IN ({q.itself})"),
+        })
+        depths = {batch_id: 0, **_depths(read["downstream"])}
+        statuses, productions = _statuses(read), _productions(read["productions"])
+        shipments, reports = _shipments(read["shipments"]), _reports(read["reports"])
         if len(depths) == 1 and not (statuses or productions or shipments or reports):
             raise UnknownBatch(_unknown("batch", batch_id, as_of))
         made: dict[str, Production] = {}
         for p in productions:
             made.setdefault(p.batch_id, p)
+        untested = ("untested", ())
         affected = tuple(
-            _affected(b, d, statuses.get(b, ("untested", ()))[0], made.get(b))
+            _affected(b, d, statuses.get(b, untested)[0], made.get(b))
             for b, d in sorted(depths.items(), key=lambda item: (item[1], item[0]))
         )
         by_country, by_recipient = totals(shipments)
-        status, sources = statuses.get(batch_id, ("untested", ()))
+        status, sources = statuses.get(batch_id, untested)
         return Recall(
             batch_id=batch_id, as_of=as_of, status=status, risk_sources=sources, affected=affected,
             productions=productions, shipments=shipments, by_country=by_country, by_recipient=by_recipient,
@@ -112,125 +141,131 @@ class ScopeReader:
         Raises:
             UnknownReport: no version of the report is known (as of ``as_of``).
         """
-        where, params = _known("ingested_at", as_of)
-        rows = self._client.execute(
-            f"{_REPORT_COLUMNS} FROM {self._db}.lab_results WHERE report_id = %(report)s {where} GROUP BY event_id",
-            {**params, "report": report_id},
-        )
-        versions = [_lab_result(row) for row in rows]
-        if not versions:
+        q = _Scopes(self._db, report_id, as_of)
+        reports = _reports(self._read({"report": q.reports("report_id = %(batch)s")})["report"])
+        if not reports:
             raise UnknownReport(_unknown("report", report_id, as_of))
-        registered = self._registered({v.lab_id for v in versions}, as_of)
-        [report] = current_reports(versions, registered)
+        [report] = reports
         return report
 
-    # -- reads -------------------------------------------------------------------------------
+    def _read(self, queries: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, list[tuple[Any, ...]]]:
+        """Run the queries side by side; each result is its columns (empty tuples for no rows)."""
+        futures = {name: self._pool.submit(self._columns, sql, params) for name, (sql, params) in queries.items()}
+        return {name: future.result() for name, future in futures.items()}
 
-    def _depths(self, table: str, key: str, other: str, batch_id: str, as_of: datetime | None) -> dict[str, int]:
-        where, params = _known("known_at", as_of)
-        rows = self._client.execute(
-            f"SELECT {other}, min(depth) FROM {self._db}.{table} WHERE {key} = %(batch)s {where} GROUP BY {other}",
-            {**params, "batch": batch_id},
-        )
-        return {batch: int(depth) for batch, depth in rows}
+    def _columns(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self._connect()
+        columns = client.execute(sql, params, columnar=True, with_column_types=True)
+        data, types = columns
+        return list(data) if data else [() for _ in types]
 
-    def _statuses(self, batches: Collection[str], as_of: datetime | None) -> dict[str, tuple[str, tuple[str, ...]]]:
-        where, params = _known("known_at", as_of)
-        rows = self._scoped(
-            f"SELECT batch_id, argMax(status, seq), argMax(risk_sources, seq) FROM {self._db}.batch_status "
-            f"WHERE batch_id IN (SELECT batch_id FROM scope) {where} GROUP BY batch_id",
-            batches, params,
-        )
-        return {batch: (status, tuple(sources)) for batch, status, sources in rows}
 
-    def _links(self, children: Collection[str], as_of: datetime | None) -> list[Link]:
+class _Scopes:
+    """The SQL of the reads about one batch, its scopes written as subqueries on the closure."""
+
+    def __init__(self, database: str, batch_id: str, as_of: datetime | None) -> None:
+        self.db = database
+        self.params: dict[str, Any] = {"batch": batch_id}
+        if as_of is not None:
+            self.params["as_of"] = as_of
+        self.known = "AND known_at <= %(as_of)s" if as_of else ""
+        self.ingested = "AND ingested_at <= %(as_of)s" if as_of else ""
+        self.upstream = f"SELECT ancestor FROM {database}.closure WHERE descendant = %(batch)s {self.known}"
+        self.downstream = (f"SELECT descendant FROM {database}.closure_by_ancestor "
+                           f"WHERE ancestor = %(batch)s {self.known}")
+        self.itself = "SELECT %(batch)s"
+
+    def depths(self, table: str, key: str, other: str) -> tuple[str, dict[str, Any]]:
+        return (f"SELECT {other}, min(depth) FROM {self.db}.{table} WHERE {key} = %(batch)s {self.known} "
+                f"GROUP BY {other}", self.params)
+
+    def statuses(self, scope: str) -> tuple[str, dict[str, Any]]:
+        return (f"SELECT batch_id, argMax(status, seq), argMax(risk_sources, seq) FROM {self.db}.batch_status "
+                f"WHERE batch_id IN ({scope}) {self.known} GROUP BY batch_id", self.params)
+
+    def links(self, children: str) -> tuple[str, dict[str, Any]]:
         """Accepted lineage edges into ``children`` (edges refused as cycles left out)."""
-        where, params = _known("ingested_at", as_of)
-        rows = self._scoped(
-            "SELECT event_id, parent_batch, child_batch, any(parent_quantity), any(parent_unit), any(child_product), "
-            "any(child_quantity), any(child_unit), any(org_id), any(site), toTimeZone(any(occurred_at), 'UTC') "
-            f"FROM {self._db}.lineage_edges WHERE child_batch IN (SELECT batch_id FROM scope) {where} "
-            "AND (event_id, parent_batch, child_batch) NOT IN "
-            f"(SELECT event_id, parent_batch, child_batch FROM {self._db}.refused_edges) "
-            "GROUP BY event_id, parent_batch, child_batch",
-            children, params,
-        )
-        return [Link(*row) for row in rows]
+        return ("SELECT event_id, parent_batch, child_batch, any(parent_quantity), any(parent_unit), "
+                "any(child_product), any(child_quantity), any(child_unit), any(org_id), any(site), "
+                f"toUInt32(any(occurred_at)) FROM {self.db}.lineage_edges WHERE child_batch IN ({children}) "
+                f"{self.ingested} AND {self._accepted} GROUP BY event_id, parent_batch, child_batch", self.params)
 
-    def _products(self, batches: Collection[str], as_of: datetime | None) -> dict[str, str]:
-        where, params = _known("ingested_at", as_of)
-        rows = self._scoped(
-            f"SELECT child_batch, any(child_product) FROM {self._db}.lineage_edges "
-            f"WHERE child_batch IN (SELECT batch_id FROM scope) {where} GROUP BY child_batch",
-            batches, params,
-        )
-        return dict(rows)
+    def productions(self, children: str) -> tuple[str, dict[str, Any]]:
+        """The accepted links into ``children`` grouped by (event, output lot), inputs sorted."""
+        return ("SELECT event_id, child_batch, any(child_product), any(child_quantity), any(child_unit), "
+                "any(org_id), any(site), toUInt32(any(occurred_at)), "
+                "arraySort(groupArray((parent_batch, parent_quantity, parent_unit))) FROM ("
+                f"SELECT event_id, parent_batch, child_batch, any(parent_quantity) AS parent_quantity, "
+                "any(parent_unit) AS parent_unit, any(child_product) AS child_product, "
+                "any(child_quantity) AS child_quantity, any(child_unit) AS child_unit, any(org_id) AS org_id, "
+                f"any(site) AS site, any(occurred_at) AS occurred_at FROM {self.db}.lineage_edges "
+                f"WHERE child_batch IN ({children}) {self.ingested} AND {self._accepted} "
+                "GROUP BY event_id, parent_batch, child_batch) GROUP BY event_id, child_batch", self.params)
 
-    def _reports(self, batches: Collection[str], as_of: datetime | None) -> tuple[Report, ...]:
-        where, params = _known("ingested_at", as_of)
-        rows = self._scoped(
-            f"{_REPORT_COLUMNS} FROM {self._db}.lab_results "
-            f"WHERE batch_id IN (SELECT batch_id FROM scope) {where} GROUP BY event_id",
-            batches, params,
-        )
-        versions = [_lab_result(row) for row in rows]
-        return current_reports(versions, self._registered({v.lab_id for v in versions}, as_of))
+    def products(self, batches: str) -> tuple[str, dict[str, Any]]:
+        return (f"SELECT child_batch, any(child_product) FROM {self.db}.lineage_edges "
+                f"WHERE child_batch IN ({batches}) {self.ingested} GROUP BY child_batch", self.params)
 
-    def _registered(self, labs: set[str], as_of: datetime | None) -> set[str]:
-        if not labs:
-            return set()
-        where, params = _known("ingested_at", as_of)
-        rows = self._client.execute(
-            f"SELECT DISTINCT lab_id FROM {self._db}.labs WHERE lab_id IN %(labs)s {where}",
-            {**params, "labs": tuple(sorted(labs))},
-        )
-        return {lab for (lab,) in rows}
+    def reports(self, which: str) -> tuple[str, dict[str, Any]]:
+        """Every version of the reports ``which`` picks, and whether the lab is registered."""
+        return ("SELECT event_id, any(report_id), any(report_version), any(lab_id), any(batch_id), any(sample_id), "
+                "any(method), any(verdict), toUInt32(any(tested_at)), toUInt32(any(issued_at)), "
+                "any(measurements.analyte), any(measurements.value), any(measurements.unit), "
+                "any(measurements.limit_value), any(measurements.verdict), "
+                f"any(lab_id) IN (SELECT lab_id FROM {self.db}.labs WHERE 1 {self.ingested}) "
+                f"FROM {self.db}.lab_results WHERE {which} {self.ingested} GROUP BY event_id",
+                self.params)
 
-    def _shipments(self, batches: Collection[str], as_of: datetime | None) -> tuple[Shipment, ...]:
-        where, params = _known("ingested_at", as_of)
-        rows = self._scoped(
-            "SELECT event_id, any(shipment_id), any(batch_id), any(quantity), any(unit), any(from_org), any(to_org), "
-            "any(to_location), any(to_country), toTimeZone(any(occurred_at), 'UTC') "
-            f"FROM {self._db}.shipments WHERE batch_id IN (SELECT batch_id FROM scope) {where} GROUP BY event_id",
-            batches, params,
-        )
-        shipments = [Shipment(*row[:8], row[8].rstrip("\0"), row[9]) for row in rows]
-        return tuple(sorted(shipments, key=lambda s: (s.occurred_at, s.shipment_id, s.event_id)))
+    def shipments(self, batches: str) -> tuple[str, dict[str, Any]]:
+        return ("SELECT event_id, any(shipment_id), any(batch_id), any(quantity), any(unit), any(from_org), "
+                "any(to_org), any(to_location), any(to_country), toUInt32(any(occurred_at)) "
+                f"FROM {self.db}.shipments WHERE batch_id IN ({batches}) {self.ingested} GROUP BY event_id",
+                self.params)
 
-    def _scoped(self, sql: str, batches: Iterable[str], params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        """Run ``sql`` with the batches as the external table ``scope(batch_id)``."""
-        scope = [{"batch_id": b} for b in batches]
-        if not scope:
-            return []
-        table = {"name": "scope", "structure": [("batch_id", "String")], "data": scope}
-        return list(self._client.execute(sql, params, external_tables=[table]))
+    @property
+    def _accepted(self) -> str:
+        return (f"(event_id, parent_batch, child_batch) NOT IN "
+                f"(SELECT event_id, parent_batch, child_batch FROM {self.db}.refused_edges)")
 
 
-_REPORT_COLUMNS = (
-    "SELECT event_id, any(report_id), any(report_version), any(lab_id), any(batch_id), any(sample_id), any(method), "
-    "any(verdict), toTimeZone(any(tested_at), 'UTC'), toTimeZone(any(issued_at), 'UTC'), "
-    "any(measurements.analyte), any(measurements.value), any(measurements.unit), any(measurements.limit_value), "
-    "any(measurements.verdict)"
-)
+def _utc(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
-def _lab_result(row: tuple[Any, ...]) -> LabResult:
-    measurements = tuple(Measurement(*m) for m in zip(*row[10:15], strict=True))
-    return LabResult(*row[:10], measurements)
+def _timestamps(columns: list[tuple[Any, ...]], *indexes: int) -> list[tuple[Any, ...]]:
+    """The columns with those holding seconds since the epoch turned into UTC datetimes."""
+    return [tuple(map(_utc, c)) if i in indexes else c for i, c in enumerate(columns)]
 
 
-def _productions(links: Iterable[Link]) -> tuple[Production, ...]:
-    """Links grouped into production events, one per (event, output lot), oldest first."""
-    grouped: dict[tuple[str, str], list[Link]] = defaultdict(list)
-    for link in links:
-        grouped[(link.event_id, link.child)].append(link)
-    made = []
-    for (event_id, child), group in grouped.items():
-        first = group[0]
-        ordered = sorted(group, key=lambda e: e.parent)
-        inputs = tuple(InputLot(e.parent, e.input_quantity, e.input_unit) for e in ordered)
-        made.append(Production(event_id, child, first.product_id, first.output_quantity, first.output_unit,
-                               first.org_id, first.site, first.occurred_at, inputs))
+def _depths(columns: list[tuple[Any, ...]]) -> dict[str, int]:
+    return dict(zip(*columns, strict=True))
+
+
+def _statuses(read: dict[str, list[tuple[Any, ...]]]) -> dict[str, tuple[str, tuple[str, ...]]]:
+    batches, names, sources = read["statuses"]
+    return {b: (status, tuple(s)) for b, status, s in zip(batches, names, sources, strict=True)}
+
+
+def _reports(columns: list[tuple[Any, ...]]) -> tuple[Report, ...]:
+    *fields, analytes, values, units, limits, verdicts, registered = _timestamps(columns, 8, 9)
+    measurements = [tuple(map(Measurement, *m)) for m in zip(analytes, values, units, limits, verdicts, strict=True)]
+    versions = list(map(LabResult, *fields, measurements))
+    return current_reports(versions, {v.lab_id for v, known in zip(versions, registered, strict=True) if known})
+
+
+def _shipments(columns: list[tuple[Any, ...]]) -> tuple[Shipment, ...]:
+    *fields, countries, at = _timestamps(columns, 9)
+    shipments = map(Shipment, *fields, [c.rstrip("\0") for c in countries], at)
+    return tuple(sorted(shipments, key=lambda s: (s.occurred_at, s.shipment_id, s.event_id)))
+
+
+def _productions(columns: list[tuple[Any, ...]]) -> tuple[Production, ...]:
+    """Production events, one per (event, output lot), oldest first."""
+    *fields, inputs = _timestamps(columns, 7)
+    lots = [tuple(InputLot(*lot) for lot in group) for group in inputs]
+    made = map(Production, *fields, lots)
     return tuple(sorted(made, key=lambda p: (p.occurred_at, p.batch_id, p.event_id)))
 
 
@@ -242,12 +277,6 @@ def _affected(batch: str, depth: int, status: str, made: Production | None) -> A
 
 def _names(statuses: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, str]:
     return {batch: status for batch, (status, _sources) in statuses.items()}
-
-
-def _known(column: str, as_of: datetime | None) -> tuple[str, dict[str, Any]]:
-    if as_of is None:
-        return "", {}
-    return f"AND {column} <= %(as_of)s", {"as_of": as_of}
 
 
 def _unknown(what: str, name: str, as_of: datetime | None) -> str:

@@ -38,7 +38,11 @@ class StackServices:
         self._offsets: OffsetReader | None = None
 
     def reader(self) -> ScopeReader:
-        return ScopeReader(self._client(), self._endpoints.clickhouse.database)
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = self._local.reader = ScopeReader(self._endpoints.clickhouse.client,
+                                                      self._endpoints.clickhouse.database)
+        return reader
 
     def publish(self, lines: list[bytes]) -> PublishReport:
         # One request at a time: a failed send must fail the request that made it, not the next one.

@@ -92,7 +92,7 @@ def test_trace_and_recall_agree_with_the_oracle_in_json_csv_xlsx_api_and_cli(dep
     deployment.sync()
 
     world = World.of(events)
-    reader = ScopeReader(deployment.client(), deployment.settings.database)
+    reader = ScopeReader(deployment.client, deployment.settings.database)
     api = TestClient(create_api(StackServices(deployment.settings, resolve_endpoints(deployment.settings))))
     batches = _sample(world, rng)
     assert len(batches) >= 25
@@ -293,7 +293,7 @@ def test_simulate_publishes_a_chain_with_splits_and_hubs_straight_to_the_stack(d
     assert f"published {len(events)}, rejected 0" in done.stdout
     deployment.sync()
     world = World.of(events)
-    reader = ScopeReader(deployment.client(), deployment.settings.database)
+    reader = ScopeReader(deployment.client, deployment.settings.database)
     hub = "RAW-4-00000"
     recall = json.loads(json.dumps(recall_json(reader.recall(hub))))
     assert {b for b in recall_as_compared(recall, set())["affected"]} == set(world.recall(hub)["affected"])

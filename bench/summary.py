@@ -1,0 +1,123 @@
+"""Where Lotline stands against each DESIGN §8 target: one table from the benchmarks' JSON results.
+
+Reads bench/results/{ingest,lineage,freshness,queries,memory}.json (whatever is there; a missing
+one is shown as "not run"), prints a markdown table and writes it to bench/results/summary.md,
+with the same figures in bench/results/summary.json.
+
+Usage: ``.venv/bin/python bench/summary.py [--results DIR]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Line:
+    what: str
+    target: str
+    measured: str
+    met: bool | None  # None: no target, or not run
+    source: str
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
+    args = parser.parse_args()
+    found = {name: _load(args.results / f"{name}.json") for name in ("ingest", "lineage", "freshness", "queries",
+                                                                      "memory")}
+    lines = [line for build in _LINES for line in _guarded(build, found)]
+    table = _table(lines, found)
+    (args.results / "summary.md").write_text(table + "\n")
+    (args.results / "summary.json").write_text(json.dumps([asdict(line) for line in lines], indent=2) + "\n")
+    print(table)
+    return 0
+
+
+def _load(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _guarded(build: Callable[[dict[str, Any]], list[Line]], found: dict[str, Any]) -> list[Line]:
+    name = build.__name__.removeprefix("_")
+    if found.get(name) is None:
+        return [Line(name, "", "not run", None, f"bench/{name}.py")]
+    return build(found[name])
+
+
+def _ingest(f: dict[str, Any]) -> list[Line]:
+    return [
+        Line("lab reports end to end (published → queryable), 1 worker", "≥ 7,500 reports/s",
+             f"{f['lotline_per_s']:,} reports/s", f["lotline_per_s"] >= 7500, "bench/ingest.py"),
+        Line("… next to the bare-Faust ceiling in the same run", "≥ 0.7×",
+             f"{f['ratio']}× ({f['ceiling_per_s']:,} events/s ceiling)", f["ratio"] >= 0.7, "bench/ingest.py"),
+    ]
+
+
+def _lineage(f: dict[str, Any]) -> list[Line]:
+    s, c = f["stream"], f["chain"]
+    return [Line(f"lineage edges through closure + risk propagation ({c['edges']:,} edges, depth {c['depth']})",
+                 "≥ 3,000 edges/s", f"{s['edges_per_s']:,} edges/s ({s['rows_per_s']:,} closure rows/s)",
+                 s["edges_per_s"] >= 3000, "bench/lineage.py")]
+
+
+def _freshness(f: dict[str, Any]) -> list[Line]:
+    load = f"under {f['load_per_s_sent']:,} reports/s"
+    return [Line(f"freshness, {kind} (publish → visible in a trace) {load}", "p99 ≤ 1 s",
+                 f"p50 {f[kind]['p50_s']} s, p99 {f[kind]['p99_s']} s ({f[kind]['probes']} probes)",
+                 f[kind]["p99_s"] <= 1.0, "bench/freshness.py") for kind in ("report", "lineage")]
+
+
+def _queries(f: dict[str, Any]) -> list[Line]:
+    s = f["sizes"][-1]
+    stored = f"{s['batches_stored']:,} stored"
+    deep, hub, export = s["deep_trace"], s["hub_recall"], s["export"]
+    lot_deep, lot_hub = deep["lotline"], hub["lotline"]
+    return [
+        Line(f"trace, depth {deep['depth']}, {deep['upstream']:,} upstream, {stored}", "p99 ≤ 20 ms",
+             f"p50 {lot_deep['p50_ms']} ms, p99 {lot_deep['p99_ms']} ms", lot_deep["p99_ms"] <= 20, "bench/queries.py"),
+        Line(f"recall, {hub['affected']:,} affected, {hub['shipments']:,} shipments, {stored}", "p99 ≤ 100 ms",
+             f"p50 {lot_hub['p50_ms']} ms, p99 {lot_hub['p99_ms']} ms", lot_hub["p99_ms"] <= 100, "bench/queries.py"),
+        Line(f"FSMA spreadsheet of that recall ({export['rows']:,} rows)", "≤ 1 s",
+             f"XLSX {export['xlsx']['p50_ms']:,} ms, CSV {export['csv']['p50_ms']:,} ms",
+             export["xlsx"]["p50_ms"] <= 1000, "bench/queries.py"),
+        *[Line(f"{name} vs PostgreSQL recursive CTE, {stored}", "≥ 3× faster (p50)",
+               f"{q['postgres']['p50_ms'] / q['lotline']['p50_ms']:.2f}× (PostgreSQL {q['postgres']['p50_ms']} ms)",
+               q["postgres"]["p50_ms"] / q["lotline"]["p50_ms"] >= 3, "bench/queries.py")
+          for name, q in (("trace", deep), ("recall", hub))],
+    ]
+
+
+def _memory(f: dict[str, Any]) -> list[Line]:
+    loaded, c = f["loaded"], f["chain"]
+    return [Line(f"worker memory for closure state ({c['batches']:,} batches, {c['closure_pairs']:,} closure pairs, "
+                 f"depth {c['depth']})", "(none in DESIGN §8)",
+                 f"{loaded['peak_mib_per_million_batches']:,} MiB peak per 1M batches "
+                 f"({f['rebuilt']['held_mib_per_million_batches']:,} MiB after a rebuild)", None, "bench/memory.py")]
+
+
+_LINES = (_ingest, _lineage, _freshness, _queries, _memory)
+
+
+def _table(lines: list[Line], found: dict[str, Any]) -> str:
+    when = sorted({f["when"] for f in found.values() if f})
+    mark = {True: "met", False: "**missed**", None: "–"}
+    return "\n".join([
+        f"Lotline against DESIGN §8 (results from {when[0] if when else '-'} to {when[-1] if when else '-'})",
+        "",
+        "| what | target | measured | | script |",
+        "|---|---|---|---|---|",
+        *[f"| {line.what} | {line.target} | {line.measured} | {mark[line.met]} | `{line.source}` |" for line in lines],
+    ])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
