@@ -19,6 +19,7 @@ from traceability.json_form import utc_text
 from traceability.scope import Recall
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(_FORMULA_STARTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ Cell = str | float | int
 
 def neutralised(value: Cell) -> Cell:
     """A cell that no spreadsheet program will run as a formula (numbers pass unchanged)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    if isinstance(value, str) and value[:1] in _FORMULA_FIRST:
         return "'" + value
     return value
 
@@ -85,7 +86,7 @@ def rows(recall: Recall) -> Iterator[tuple[Cell, ...]]:
         )))
     events.sort(key=lambda e: (e[0], e[1], e[2][0], str(e[2][-1])))
     for _when, _lot, row in events:
-        yield tuple(neutralised(cell) for cell in row)
+        yield tuple([neutralised(cell) for cell in row])
 
 
 def _number(value: float) -> str:
