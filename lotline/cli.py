@@ -47,7 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                          help="show progress on stderr (default: when stderr is a terminal)")
 
-    sync = sub.add_parser("sync", help="wait until everything published so far is stored and queryable")
+    sync = sub.add_parser(
+        "sync", help="wait until everything published so far is stored and queryable",
+        description="Wait until the workers have committed every topic they read up to its end. "
+        "Exit status: 0 synced, 1 still behind after --timeout, 3 broker unreachable.",
+    )
     sync.add_argument("--timeout", type=float, default=120.0, metavar="S", help="give up after S seconds (default 120)")
 
     history = sub.add_parser("history", help="show what the history tables hold (distinct events, recent rows)")
@@ -158,6 +162,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `lotline simulate | head`: the reader left, nothing is wrong
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except Exception as exc:
+        unreachable = _unreachable(exc)
+        if unreachable is None:
+            raise
+        print(f"lotline: {unreachable}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+
+
+def _unreachable(exc: Exception) -> str | None:
+    """What to tell the user when ``exc`` means ClickHouse or the broker cannot be reached, else None."""
+    from clickhouse_driver.errors import NetworkError, SocketTimeoutError
+    from kafka.errors import KafkaConnectionError, KafkaTimeoutError
+
+    if isinstance(exc, NetworkError | SocketTimeoutError):
+        return f"cannot reach ClickHouse: {exc}"
+    if isinstance(exc, KafkaConnectionError | KafkaTimeoutError):
+        return f"cannot reach the broker: {exc}"
+    return None
 
 
 def cmd_stack(settings: Settings, args: argparse.Namespace) -> int:
@@ -174,13 +196,11 @@ def cmd_stack(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     import faust
-    from clickhouse_driver.errors import Error as ClickHouseError
     from kafka.errors import KafkaError
 
     from deploy.kafka_admin import partition_count
     from deploy.local_stack import resolve_endpoints
     from sinks.clickhouse import ClickHouseSink
-    from sinks.retry import TRANSIENT
     from streams.app import create_app
     from streams.topics import TopicNames
 
@@ -193,7 +213,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_UNAVAILABLE
     app = create_app(
         settings, bootstrap=endpoints.kafka_bootstrap, sink=ClickHouseSink(endpoints.clickhouse),
-        closure_partitions=closure_partitions, transient=(*TRANSIENT, ClickHouseError),
+        closure_partitions=closure_partitions,
     )
     faust.Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
     return EXIT_OK

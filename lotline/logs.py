@@ -15,6 +15,8 @@ def configure(level: str) -> None:
     logging.basicConfig(level=numeric, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("kafka", "aiokafka"):  # client chatter drowns what the user asked for
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
+    # The driver logs a traceback per failed connect; the sink writer says the same in one line.
+    logging.getLogger("clickhouse_driver").setLevel(max(numeric, logging.ERROR))
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,

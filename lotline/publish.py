@@ -21,6 +21,10 @@ from traceability.errors import InvalidEvent
 from traceability.json_form import parse_event
 from traceability.validation import validate
 
+#: The largest encoded event sent: kafka-python's producer refuses a message over 1 MiB
+#: (``max_request_size``) and so does a Kafka broker by default (``message.max.bytes``).
+MAX_MESSAGE_BYTES = 1_000_000
+
 
 class Producer(Protocol):
     def send(self, topic: str, value: bytes, key: bytes | None = None,
@@ -59,17 +63,21 @@ def prepare(lines: Iterable[bytes], codec: AvroCodec, topics: TopicNames, now: d
             continue
         try:
             event = validate(parse_event(text), now)
+            value = codec.encode(event)
+            if len(value) > MAX_MESSAGE_BYTES:
+                raise InvalidEvent(f"{event.kind}: {len(value):,} bytes as Avro, more than a message takes "
+                                   f"({MAX_MESSAGE_BYTES:,}); split it into several events")
         except InvalidEvent as exc:
             yield number, text, exc
             continue
-        yield Prepared(number, topics.for_kind(event.kind), partition_key(event), codec.encode(event))
+        yield Prepared(number, topics.for_kind(event.kind), partition_key(event), value)
 
 
 def _identity(line: bytes) -> tuple[str, str]:
     """The ``type`` and ``event_id`` of a refused line, where it has them (for the rejects table)."""
     try:
         obj = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return "", ""
     if not isinstance(obj, dict):
         return "", ""
@@ -102,8 +110,8 @@ def publish(
             report.rejected.append(LineError(number, exc.reason))
             kind, event_id = _identity(original)
             letter = DeadLetter(original=original, reason=exc.reason, source=source, rejected_at=now,
-                                event_kind=kind, event_id=event_id)
-            producer.send(topics.dead_letter, original, headers=letter.headers())
+                                event_kind=kind, event_id=event_id).fitted()
+            producer.send(topics.dead_letter, letter.original, headers=letter.headers())
         on_line(report)
     if strict and not report.rejected:
         for item in held:

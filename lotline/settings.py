@@ -33,7 +33,12 @@ class Settings(BaseSettings):
 
     sink_batch_size: int = Field(5_000, ge=1)
     sink_flush_seconds: float = Field(0.25, gt=0)
-    sink_retry_seconds: float = Field(60.0, gt=0, description="give up (and stop) after this long")
+    # A failing insert is retried with capped exponential backoff while the worker stops consuming;
+    # by default until ClickHouse is back (a production sink must not drop or hoard events).
+    sink_retry_seconds: float | None = Field(
+        None, gt=0, description="give up after this many seconds of failures and stop the worker (exit 75)"
+    )
+    sink_backoff_max_seconds: float = Field(5.0, gt=0, description="longest wait between two attempts")
     commit_interval: float = Field(0.5, gt=0)
     # Every hop of a lineage update waits at most this long for company; a chain of depth d
     # settles in about d hops, so it bounds the propagation delay (DESIGN §3, §8).

@@ -152,7 +152,7 @@ def create_api(services: ApiServices, now: Callable[[], datetime] = lambda: date
         metrics.events.labels("published").inc(report.published)
         metrics.events.labels("rejected").inc(len(reasons))
         results = [
-            {"index": i, "event_id": item.get("event_id") if isinstance(item, dict) else None,
+            {"index": i, "event_id": _event_id(item),
              "status": "rejected" if i in reasons else "published", **({"reason": reasons[i]} if i in reasons else {})}
             for i, item in enumerate(items)
         ]
@@ -175,6 +175,12 @@ def create_api(services: ApiServices, now: Callable[[], datetime] = lambda: date
 
 
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _event_id(item: Any) -> str | None:
+    """The item's event id as text an answer can carry: a lone surrogate is escaped, a non-string left out."""
+    event_id = item.get("event_id") if isinstance(item, dict) else None
+    return event_id.encode("utf-8", "backslashreplace").decode() if isinstance(event_id, str) else None
 
 
 def _asked(field: str, value: str, as_of: str | None) -> _Asked:

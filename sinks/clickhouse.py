@@ -6,9 +6,24 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from clickhouse_driver import Client
+from clickhouse_driver.errors import Error as DriverError
+from clickhouse_driver.errors import ErrorCodes
 
 from sinks.ddl import statements
 from sinks.rows import COLUMNS, RowBatch
+
+#: Errors that pass with time: the server is down, restarting, overloaded or briefly read-only.
+#: Anything else (a wrong column, a missing table) is a bug that no retry fixes.
+_PASSING = frozenset({
+    ErrorCodes.NETWORK_ERROR, ErrorCodes.SOCKET_TIMEOUT, ErrorCodes.TIMEOUT_EXCEEDED,
+    ErrorCodes.TOO_MANY_SIMULTANEOUS_QUERIES, ErrorCodes.MEMORY_LIMIT_EXCEEDED, ErrorCodes.TOO_MANY_PARTS,
+    ErrorCodes.TABLE_IS_READ_ONLY, ErrorCodes.NO_ZOOKEEPER, ErrorCodes.KEEPER_EXCEPTION,
+    ErrorCodes.UNKNOWN_STATUS_OF_INSERT,
+})
+
+
+class ClickHouseUnavailable(ConnectionError):
+    """ClickHouse cannot take the insert now; the same insert may succeed later."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +62,11 @@ def migrate(address: ClickHouseAddress) -> None:
 
 
 class ClickHouseSink:
-    """Inserts row batches, one INSERT per table; the caller retries a batch that raised."""
+    """Inserts row batches, one INSERT per table; the caller retries a batch that raised.
+
+    Raises ``ClickHouseUnavailable`` (a ``ConnectionError``, so transient to the writer) when
+    the server is unreachable or busy; any other driver error propagates as it is.
+    """
 
     def __init__(self, address: ClickHouseAddress) -> None:
         self._address = address
@@ -63,8 +82,13 @@ class ClickHouseSink:
                     client.execute(
                         f"INSERT INTO {self._address.database}.{table} ({columns}) VALUES", rows
                     )
-        except BaseException:
+        except DriverError as exc:
             self.close()  # a half-used connection is not reused
+            if exc.code in _PASSING:
+                raise ClickHouseUnavailable(str(exc)) from exc
+            raise
+        except BaseException:
+            self.close()
             raise
 
     def close(self) -> None:

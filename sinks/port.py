@@ -12,7 +12,12 @@ class Sink(Protocol):
     """Blocking, all-or-raise writes of row batches (the stream calls it from a thread)."""
 
     def write(self, batch: RowBatch) -> None:
-        """Store every row of ``batch`` or raise; a retry may store some rows twice."""
+        """Store every row of ``batch`` or raise; a retry may store some rows twice.
+
+        Raises:
+            OSError: (e.g. ``ConnectionError``) the store cannot take the rows now; the writer
+                retries. Anything else is a bug and stops the worker.
+        """
 
 
 class InMemorySink:

@@ -1,46 +1,31 @@
-"""Bounded retry of transient I/O: exponential backoff, then a loud :class:`DeliveryError`."""
+"""When to try a failing write again: capped exponential backoff, and an optional give-up budget."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
 
-import structlog
-
-from traceability.errors import DeliveryError
-
-T = TypeVar("T")
-log = structlog.get_logger(__name__)
-
-#: What a broken network or a restarting server raises; anything else is a bug and propagates.
+#: What a broken network or a restarting server raises (a sink translates its driver's errors
+#: into these); anything else is a bug and propagates.
 TRANSIENT: tuple[type[BaseException], ...] = (OSError, EOFError, TimeoutError)
 
 
-def retrying(
-    action: Callable[[], T],
-    *,
-    what: str,
-    budget_seconds: float,
-    transient: tuple[type[BaseException], ...] = TRANSIENT,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-) -> T:
-    """Run ``action`` until it succeeds or ``budget_seconds`` have passed.
+@dataclass(frozen=True)
+class Backoff:
+    """Waits of ``first`` seconds, doubling after every failure, never longer than ``cap``.
 
-    Raises:
-        DeliveryError: the budget ran out; ``__cause__`` is the last error.
+    Attributes:
+        budget: Seconds of failures after which to give up; ``None`` keeps trying until the
+            write succeeds (the worker stops consuming meanwhile, so nothing piles up).
     """
-    deadline = clock() + budget_seconds
-    delay = 0.1
-    attempt = 1
-    while True:
-        try:
-            return action()
-        except transient as exc:
-            if clock() + delay > deadline:
-                raise DeliveryError(f"{what}: gave up after {attempt} attempts: {exc}") from exc
-            log.warning("retrying", what=what, attempt=attempt, delay=delay, error=str(exc))
-            sleep(delay)
-            delay = min(delay * 2, 5.0)
-            attempt += 1
+
+    first: float = 0.1
+    cap: float = 5.0
+    budget: float | None = None
+
+    def delay(self, attempt: int) -> float:
+        """The wait after the ``attempt``-th failure in a row (1-based)."""
+        return min(self.first * 2 ** min(attempt - 1, 32), self.cap)
+
+    def spent(self, failing_for: float, attempt: int) -> bool:
+        """Whether another wait would take the failures past the budget."""
+        return self.budget is not None and failing_for + self.delay(attempt) > self.budget

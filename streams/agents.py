@@ -45,15 +45,14 @@ def raw_message(event: Any) -> RawMessage:
     headers = message.headers or ()
     if isinstance(headers, dict):
         headers = list(headers.items())
-    return RawMessage(message.value, message.topic, message.partition, message.offset, tuple(headers))
+    # A tombstone (null value) is refused like any other bytes, not passed on as None.
+    return RawMessage(message.value or b"", message.topic, message.partition, message.offset, tuple(headers))
 
 
 async def send_dead_letters(topic: faust.TopicT, letters: Sequence[DeadLetter]) -> None:
     """Send and wait until the broker has every dead letter (``force``: no ack-time attachment)."""
-    futures = [
-        await topic.send(value=letter.original, headers=letter.headers(), force=True)
-        for letter in letters
-    ]
+    fitted = [letter.fitted() for letter in letters]
+    futures = [await topic.send(value=letter.original, headers=letter.headers(), force=True) for letter in fitted]
     await asyncio.gather(*futures)
 
 

@@ -12,7 +12,7 @@ from lotline.settings import Settings
 from schemas.closure_codec import ClosureCodec
 from schemas.codec import AvroCodec
 from sinks.port import Sink
-from sinks.retry import TRANSIENT
+from sinks.retry import TRANSIENT, Backoff
 from streams.agents import AgentSettings, register_agents
 from streams.closure_log import ClosureLog
 from streams.sink_writer import SinkWriter, exit_worker
@@ -44,7 +44,8 @@ def create_app(
             ``partitions`` setting); every worker must agree, it decides which owns a batch.
         transient: Sink errors worth retrying.
         clock: The time used for validation and ``ingested_at``.
-        give_up: What to do when the sink stays down (default: exit the process).
+        give_up: What to do when a write fails for good: an error that is not transient, or
+            failures past ``sink_retry_seconds`` (default: exit the process, code 75).
     """
     datadir = settings.state_dir / "faust"  # unused with memory://, but Faust creates it: never the cwd
     datadir.mkdir(parents=True, exist_ok=True)
@@ -67,7 +68,8 @@ def create_app(
         producer_acks=-1,
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
     )
-    writer = SinkWriter(sink, retry_seconds=settings.sink_retry_seconds, transient=transient, give_up=give_up)
+    backoff = Backoff(cap=settings.sink_backoff_max_seconds, budget=settings.sink_retry_seconds)
+    writer = SinkWriter(sink, backoff=backoff, transient=transient, give_up=give_up)
     topics = TopicNames(settings.topic_prefix)
     register_agents(
         app,

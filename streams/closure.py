@@ -42,12 +42,20 @@ from traceability.lineage import (
     status_of,
 )
 
+#: The most bytes one production event may copy into the closure topic. Its original bytes ride
+#: with each of its edges, for the dead letter of an edge refused as a cycle; a production with n
+#: inputs and m outputs would copy them n × m times, and its size grows with n + m too (5,000 long
+#: input ids: 700 KB, copied 5,000 times). Beyond this, edges carry no copy (see `_cycle_letter`).
+MAX_ORIGIN_COPIES_BYTES = 1_000_000
+
 
 def lineage_messages(event: Event, original: bytes) -> list[Message]:
     """The closure messages an accepted event causes: an edge per input × output, or a result."""
     if isinstance(event, Production):
+        pairs = len(event.inputs) * len(event.outputs)
+        origin = original if pairs * len(original) <= MAX_ORIGIN_COPIES_BYTES else b""
         return [
-            Edge(i.batch_id, o.batch_id, event.event_id, original)
+            Edge(i.batch_id, o.batch_id, event.event_id, origin)
             for i in event.inputs
             for o in event.outputs
         ]
@@ -231,11 +239,13 @@ def _record(outcome: ClosureOutcome, fact: Fact, item: Delivered, now: datetime,
 
 def _cycle_letter(fact: CycleRejected, item: Delivered, now: datetime, codec: ClosureCodec,
                   topic: str) -> DeadLetter:
-    """A rejected edge carries its production event's bytes; a cycle found late, the update's."""
+    """A rejected edge carries its production event's bytes (the edge's own, when the event was too
+    large to copy: `MAX_ORIGIN_COPIES_BYTES`); a cycle found late, the update's."""
     edge = fact.edge
     if edge is not None:
+        reason = fact.reason if edge.origin else f"{fact.reason}; the production event is too large to copy here"
         return DeadLetter(
-            original=edge.origin or codec.encode([edge]), reason=fact.reason, source="worker", rejected_at=now,
+            original=edge.origin or codec.encode([edge]), reason=reason, source="worker", rejected_at=now,
             topic=topic, partition=item.partition, offset=item.offset, event_kind="production",
             event_id=edge.event_id,
         )

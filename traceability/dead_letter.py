@@ -1,7 +1,8 @@
 """A rejected event on its way to the dead-letter topic: the reason and the original bytes.
 
 The reason and provenance travel as Kafka headers (``lotline-*``), the original bytes as the
-message value, untouched, so a publisher can see exactly what was refused and why.
+message value, untouched, so a publisher can see exactly what was refused and why (only an
+original too large for a Kafka message is cut, and the reason says so: `DeadLetter.fitted`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ from datetime import UTC, datetime
 
 HEADER_PREFIX = "lotline-"
 MAX_REASON_LENGTH = 2_000
+#: The most original bytes a dead letter carries: with its headers (a few KB at most) it stays
+#: under the smallest message limit on the way (Faust's producer: 1,000,000 bytes; Kafka's
+#: broker default: 1 MiB). A bigger message can still arrive (a producer and broker configured
+#: for more, or Tansu, which takes any size), and it must not stop the worker that refuses it.
+MAX_ORIGINAL_BYTES = 960_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +48,16 @@ class DeadLetter:
         """Same bytes, same reject: publishing a bad file twice does not double its rejects."""
         return hashlib.sha256(self.original).hexdigest()
 
+    def fitted(self) -> DeadLetter:
+        """This letter, or one that keeps the first `MAX_ORIGINAL_BYTES` of a longer original and
+        gives its full size and sha256 in the reason, so that it fits in a Kafka message."""
+        if len(self.original) <= MAX_ORIGINAL_BYTES:
+            return self
+        note = (f" [original is {len(self.original):,} bytes, sha256 {self.reject_id}; "
+                f"the first {MAX_ORIGINAL_BYTES:,} are kept]")
+        reason = self.reason[: MAX_REASON_LENGTH - len(note)] + note
+        return replace(self, original=self.original[:MAX_ORIGINAL_BYTES], reason=reason)
+
     def headers(self) -> list[tuple[str, bytes]]:
         """Kafka headers carrying everything but the original bytes."""
         fields = {
@@ -54,7 +70,8 @@ class DeadLetter:
             "event-kind": self.event_kind,
             "event-id": self.event_id,
         }
-        return [(HEADER_PREFIX + k, v.encode()) for k, v in fields.items()]
+        # backslashreplace: an event id read from a refused line may hold a lone surrogate
+        return [(HEADER_PREFIX + k, v.encode("utf-8", "backslashreplace")) for k, v in fields.items()]
 
 
 def from_headers(original: bytes, headers: Iterable[tuple[str, bytes]], now: datetime) -> DeadLetter:

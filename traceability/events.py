@@ -137,6 +137,9 @@ def event_from_record(kind: EventKind, record: Mapping[str, Any]) -> Event:
 
 
 def _field_value(name: str, value: Any) -> Any:
+    if name in _NESTED or name in ("accredited_methods", "public_keys"):
+        if not isinstance(value, list | tuple):  # a string would iterate as its characters
+            raise TypeError(f"{name} is a {type(value).__name__}, not a list")
     if name in _NESTED:
         item_cls = _NESTED[name]
         return tuple(item_cls(**{f.name: item[f.name] for f in fields(item_cls)}) for item in value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -17,11 +18,19 @@ def parse_event(text: str | bytes) -> Event:
     """Parse one JSON event.
 
     Raises:
-        InvalidEvent: not JSON, no known ``type``, a missing field, a wrong type or a bad time.
+        InvalidEvent: not JSON, nested too deeply, no known ``type``, a missing field, a wrong type
+            or a bad time.
     """
     try:
+        return _parse(text)
+    except RecursionError:  # json.loads, repr and the type checks all recurse into nested values
+        raise InvalidEvent("not valid JSON: nested too deeply") from None
+
+
+def _parse(text: str | bytes) -> Event:
+    try:
         obj = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # a JSONDecodeError, bad UTF-8, or an integer of over 4,300 digits
         raise InvalidEvent(f"not valid JSON: {exc}") from None
     if not isinstance(obj, dict):
         raise InvalidEvent("expected a JSON object")
@@ -63,29 +72,52 @@ def event_to_json(event: Event) -> dict[str, Any]:
 
 
 _NUMBERS = (int, float)
+_AVRO_INT = range(-(2**31), 2**31)
+_LARGEST_DOUBLE = int(sys.float_info.max)
+#: The fields that are lists in the contract; every other value is a scalar.
+_LISTS = frozenset({"measurements", "inputs", "outputs", "accredited_methods", "public_keys"})
 
 
 def _check_types(event: Event) -> None:
     """JSON is loosely typed; the schema is not. Check the scalars the codec would refuse."""
     for name, value in event_to_record(event).items():
-        _check_value(name, value)
+        if name not in _LISTS:
+            _check_value(name, value)
+            continue
+        for i, item in enumerate(value):
+            if isinstance(item, dict):  # a measurement, an input or an output lot
+                for key, scalar in item.items():
+                    _check_value(f"{name}[{i}].{key}", scalar)
+            else:
+                _check_value(f"{name}[{i}]", item)
 
 
 def _check_value(name: str, value: object) -> None:
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            _check_value(f"{name}[{i}]", item)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_value(f"{name}.{key}", item)
-    elif name.endswith(("quantity", "value", "limit")):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, _NUMBERS)):
+    """One scalar; a list or an object where a scalar belongs is refused like any wrong type."""
+    if name.endswith(("quantity", "value", "limit")):
+        if value is None and name.endswith("limit"):  # a measurement may have no limit
+            return
+        if isinstance(value, bool) or not isinstance(value, _NUMBERS):
             raise InvalidEvent(f"{name}: expected a number, got {type(value).__name__}")
+        if isinstance(value, int) and not -_LARGEST_DOUBLE <= value <= _LARGEST_DOUBLE:
+            raise InvalidEvent(f"{name}: too large for a number (a double)")
     elif name == "report_version":
         if isinstance(value, bool) or not isinstance(value, int):
             raise InvalidEvent(f"{name}: expected an integer, got {type(value).__name__}")
+        if value not in _AVRO_INT:
+            raise InvalidEvent(f"{name}: out of range (a 32-bit integer)")
     elif name.endswith("verdict"):
         if value not in ("pass", "fail", "withdrawn"):
             raise InvalidEvent(f"{name}: expected pass, fail or withdrawn, got {value!r:.40}")
     elif name not in TIME_FIELDS and not isinstance(value, str):
         raise InvalidEvent(f"{name}: expected a string, got {type(value).__name__}")
+    elif isinstance(value, str) and not value.isascii():
+        _check_unicode(name, value)
+
+
+def _check_unicode(name: str, text: str) -> None:
+    """JSON may escape a lone UTF-16 surrogate (``"\\ud800"``); no UTF-8 encoder takes it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidEvent(f"{name}: not valid Unicode (lone surrogate at position {exc.start})") from None

@@ -20,6 +20,9 @@ MAX_ITEMS = 10_000
 #: Clocks drift and time zones get confused; a day ahead is a typo or worse, not drift.
 MAX_CLOCK_SKEW = timedelta(days=1)
 EARLIEST = datetime.fromisoformat("1990-01-01T00:00:00+00:00")
+#: The latest date an event may name (an accreditation's end). Later is a typo or a "forever"
+#: placeholder such as 9999-12-31, and no stored time reaches it (ClickHouse's DateTime ends in 2106).
+LATEST = datetime.fromisoformat("2100-01-01T00:00:00+00:00")
 
 #: Units a lot quantity may be counted in (UN/ECE Rec. 20 style lower-case codes).
 LOT_UNITS = frozenset(
@@ -125,6 +128,8 @@ def _lab(event: Lab, now: datetime) -> None:
     for i, method in enumerate(event.accredited_methods):
         _text(f"accredited_methods[{i}]", method)
     _time("registered_at", event.registered_at, now)
+    _validity("valid_from", event.valid_from)
+    _validity("valid_until", event.valid_until)
     if event.valid_until <= event.valid_from:
         raise InvalidEvent("valid_until: must be after valid_from")
 
@@ -177,3 +182,11 @@ def _time(name: str, value: datetime, now: datetime) -> None:
         raise InvalidEvent(f"{name}: {value.isoformat()} is before {EARLIEST.year}")
     if value > now + MAX_CLOCK_SKEW:
         raise InvalidEvent(f"{name}: {value.isoformat()} is in the future")
+
+
+def _validity(name: str, value: datetime) -> None:
+    """A validity date may lie in the future, but not before `EARLIEST` nor from `LATEST` on."""
+    if value.tzinfo is None:
+        raise InvalidEvent(f"{name}: timestamp needs a time zone (e.g. a trailing 'Z')")
+    if not EARLIEST <= value < LATEST:
+        raise InvalidEvent(f"{name}: {value.isoformat()} is outside {EARLIEST.year}-{LATEST.year - 1}")

@@ -2,15 +2,19 @@
 
 With LOTLINE_KAFKA_BOOTSTRAP and LOTLINE_CLICKHOUSE_URL set, those services are used instead.
 Every test gets its own topics, consumer group and database, so tests never see each other.
+A test that kills or restarts a server gets one of its own (``own_broker``, ``own_clickhouse``)
+and never touches the shared ones.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,9 +22,10 @@ import pytest
 from clickhouse_driver import Client
 
 from deploy.kafka_admin import ensure_topics
-from deploy.processes import ProcessRecord, free_port, stop
-from deploy.services import start_broker, start_clickhouse
+from deploy.processes import ProcessRecord, exited, free_port, stop
+from deploy.services import MissingDependency, start_broker, start_clickhouse
 from lotline.settings import Settings
+from lotline.sync import OffsetReader
 from sinks.clickhouse import ClickHouseAddress, migrate
 from streams.topics import TopicNames
 
@@ -51,6 +56,55 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
     yield found
     for record in found.records:
         stop(record)
+
+
+class OwnServer:
+    """A broker or ClickHouse server of one test's own: it may be killed and started again on the
+    same port with the same data directory (Tansu's data is in memory: a restart empties it)."""
+
+    def __init__(self, address: str, start: Callable[[], ProcessRecord]) -> None:
+        self.address = address
+        self._start = start
+        try:
+            self.record = start()
+        except MissingDependency as exc:
+            pytest.skip(f"needs a local server of its own: {exc}")
+        self.restarts = 0
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would: no shutdown at all."""
+        os.kill(self.record.pid, signal.SIGKILL)
+        while not exited(self.record.pid):
+            time.sleep(0.02)
+        try:
+            os.waitpid(self.record.pid, 0)  # our child: reap it
+        except ChildProcessError:
+            pass
+
+    def stop(self) -> None:
+        """The server's own stop signal (SIGINT for Tansu, SIGTERM for ClickHouse), then SIGKILL."""
+        stop(self.record)
+
+    def start(self) -> None:
+        self.record = self._start()
+        self.restarts += 1
+
+
+@pytest.fixture
+def own_clickhouse(tmp_path: Path) -> Iterator[OwnServer]:
+    tcp, http = free_port(), free_port()
+    server = OwnServer(f"clickhouse://127.0.0.1:{tcp}",
+                       lambda: start_clickhouse(tmp_path / "own-clickhouse", tcp, http))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[OwnServer]:
+    port = free_port()
+    server = OwnServer(f"127.0.0.1:{port}", lambda: start_broker(tmp_path / "own-broker", port))
+    yield server
+    server.stop()
 
 
 @dataclass
@@ -111,11 +165,22 @@ class Deployment:
         _, err = proc.communicate()
         assert proc.returncode == 0, err + self.worker_logs()
 
-    def worker_logs(self) -> str:
-        return "".join(p.read_text(errors="replace")[-3000:] for p in self.root.glob("worker-*.log"))
+    def worker_logs(self, tail: int | None = 3000) -> str:
+        """The end of every worker's log (all of it with ``tail=None``)."""
+        texts = (p.read_text(errors="replace") for p in sorted(self.root.glob("worker-*.log")))
+        return "".join(text if tail is None else text[-tail:] for text in texts)
 
     def client(self) -> Client:
         return self.address.client()
+
+    def committed(self, topics: Sequence[str] | None = None) -> dict[tuple[str, int], int]:
+        """The workers' committed offset of every partition of ``topics`` (default: all they read)."""
+        reader = OffsetReader(self.infra.kafka_bootstrap, self.settings.app_id)
+        try:
+            return {(lag.topic, lag.partition): lag.committed
+                    for lag in reader.lags(topics or self.topics.consumed, exact=False)}
+        finally:
+            reader.close()
 
     def stop_workers(self) -> None:
         for proc in self.workers:
@@ -128,8 +193,7 @@ class Deployment:
                     proc.wait()
 
 
-@pytest.fixture
-def deployment(infra: Infra, tmp_path: Path) -> Iterator[Deployment]:
+def _deploy(infra: Infra, tmp_path: Path) -> Deployment:
     tag = uuid.uuid4().hex[:10]
     settings = Settings(
         kafka_bootstrap=infra.kafka_bootstrap, clickhouse_url=infra.clickhouse_url,
@@ -139,6 +203,29 @@ def deployment(infra: Infra, tmp_path: Path) -> Iterator[Deployment]:
     dep = Deployment(settings, infra, tmp_path)
     ensure_topics(infra.kafka_bootstrap, dep.topics.consumed, settings.partitions)
     migrate(dep.address)
+    return dep
+
+
+@pytest.fixture
+def deployment(infra: Infra, tmp_path: Path) -> Iterator[Deployment]:
+    dep = _deploy(infra, tmp_path)
     yield dep
     dep.stop_workers()
-    dep.client().execute(f"DROP DATABASE IF EXISTS {settings.database}")
+    dep.client().execute(f"DROP DATABASE IF EXISTS {dep.settings.database}")
+
+
+@pytest.fixture
+def deployment_on_own_clickhouse(infra: Infra, own_clickhouse: OwnServer, tmp_path: Path) -> Iterator[Deployment]:
+    """A deployment on the shared broker and a ClickHouse server the test may kill."""
+    dep = _deploy(Infra(infra.kafka_bootstrap, own_clickhouse.address), tmp_path)
+    yield dep
+    dep.stop_workers()  # the server and its data go with `own_clickhouse`
+
+
+@pytest.fixture
+def deployment_on_own_broker(infra: Infra, own_broker: OwnServer, tmp_path: Path) -> Iterator[Deployment]:
+    """A deployment on the shared ClickHouse and a broker the test may stop."""
+    dep = _deploy(Infra(own_broker.address, infra.clickhouse_url), tmp_path)
+    yield dep
+    dep.stop_workers()
+    dep.client().execute(f"DROP DATABASE IF EXISTS {dep.settings.database}")

@@ -6,7 +6,7 @@ BFS oracle, the rest from plain loops over the events. Answers are compared as p
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,3 +158,23 @@ def recall_as_compared(answer: dict[str, Any], spreadsheet: set[tuple[str, str, 
         "unregistered_labs": flags["unregistered_labs"],
         "spreadsheet": spreadsheet,
     }
+
+
+#: The lists of trace and recall answers, and the fields that identify one of their entries.
+_LISTS = {
+    "trace": {"upstream": ("batch_id",), "downstream": ("batch_id",), "links": ("event_id", "parent", "child"),
+              "reports": ("report_id",), "shipments": ("event_id",)},
+    "recall": {"affected": ("batch_id",), "productions": ("event_id", "batch_id"), "shipments": ("event_id",),
+               "reports": ("report_id",)},
+}
+
+
+def repeated_entries(trace: dict[str, Any], recall: dict[str, Any]) -> list[str]:
+    """Entries a trace or recall JSON answer lists more than once (the comparisons above turn lists
+    into sets and mappings, which would hide a repeat)."""
+    repeated = []
+    for answer_name, answer in (("trace", trace), ("recall", recall)):
+        for name, fields in _LISTS[answer_name].items():
+            keys = Counter(tuple(entry[f] for f in fields) for entry in answer[name])
+            repeated += [f"{answer_name} {name}: {key}" for key, n in sorted(keys.items()) if n > 1]
+    return repeated

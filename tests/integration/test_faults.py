@@ -14,6 +14,7 @@ from deploy.processes import free_port
 from lotline.sync import OffsetReader
 from query import history
 from schemas.codec import AvroCodec
+from sinks.clickhouse import migrate
 from tests.conftest import NOW, jsonl
 from tests.integration.mixed_file import mixed_file
 from traceability.events import event_to_record
@@ -40,6 +41,26 @@ def test_a_failing_insert_commits_no_offset_and_a_restarted_worker_stores_everyt
     deployment.sync()
     counts = history.counts(deployment.client(), deployment.settings.database)
     assert counts.accepted == len(events)
+
+
+def test_an_insert_error_no_retry_can_fix_stops_the_worker_at_once_and_a_fixed_store_gets_everything(
+    deployment, tmp_file
+):
+    events = list(supply_chain(4, ChainShape(raw_lots=5, components=10, products=10), NOW))
+    client, db = deployment.client(), deployment.settings.database
+    client.execute(f"DROP TABLE {db}.shipments")  # ClickHouse answers, but the insert can never succeed
+    assert deployment.lotline("publish", str(tmp_file("chain.jsonl", jsonl(events)))).returncode == 0
+
+    broken = deployment.start_worker()
+    assert broken.wait(timeout=90) == 75, deployment.worker_logs()
+    logs = deployment.worker_logs()
+    assert "stopping worker: data could not be stored" in logs and "Code: 60" in logs
+    assert "sink write failed" not in logs  # not retried: waiting would never end
+
+    migrate(deployment.address)  # the fix: the table is back
+    deployment.start_worker()
+    deployment.sync()
+    assert history.counts(client, db).accepted == len(events)
 
 
 def test_a_worker_killed_mid_load_and_restarted_ends_with_the_same_answers(deployment, tmp_file):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lotline.publish import publish
 from schemas.codec import AvroCodec
@@ -65,3 +67,26 @@ def test_strict_mode_publishes_a_clean_file_whole():
     clean = [line for line in data if line.strip() and json.loads(line.replace(b"oops", b"{}")).get("event_id")]
     report = publish(clean, producer, codec=CODEC, topics=TOPICS, now=NOW, strict=True)
     assert report.published == valid and not report.rejected
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.data())
+def test_any_line_is_published_or_refused_with_a_reason_never_raised(data):
+    """Valid lines with fields swapped for arbitrary JSON, and arbitrary JSON itself."""
+    events = [json.loads(line) for line in jsonl(list(supply_chain(3, ChainShape(2, 2, 2), NOW))).splitlines()]
+    event = dict(data.draw(st.sampled_from(events)))
+    for name in data.draw(st.lists(st.sampled_from(sorted(event)), max_size=3)):
+        event[name] = data.draw(_JSON)
+    line = data.draw(st.sampled_from([json.dumps(event), json.dumps(data.draw(_JSON))]))
+    producer = RecordingProducer()
+    report = publish([line.encode()], producer, codec=CODEC, topics=TOPICS, now=NOW)
+    assert report.published + len(report.rejected) == 1
+    assert all(error.reason for error in report.rejected)
+    assert len(producer.sent) == 1

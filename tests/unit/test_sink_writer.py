@@ -1,4 +1,5 @@
-"""Retries are bounded; a sink that stays down stops the worker instead of losing rows."""
+"""A failing sink is retried with capped backoff until it is back (or a configured budget is
+spent, then the worker stops); a write never returns having stored less."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ import asyncio
 import pytest
 
 from sinks.port import InMemorySink
-from sinks.retry import retrying
+from sinks.retry import Backoff
 from streams.sink_writer import SinkWriter
-from traceability.errors import DeliveryError
 
 pytestmark = pytest.mark.unit
 ROW = ("r", "reason", "cli", "", "", b"x", "", -1, -1, None, 0, 0, None)
@@ -23,43 +23,99 @@ def give_up(exc):
     raise GaveUp(str(exc))
 
 
-def test_retrying_backs_off_and_gives_up_when_the_budget_is_spent():
-    clock = [0.0]
-    sleeps = []
+class FakeTime:
+    """A clock that only moves when the writer sleeps."""
 
-    def sleep(seconds):
-        sleeps.append(seconds)
-        clock[0] += seconds
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
 
-    def fail():
-        raise ConnectionError("down")
+    def clock(self) -> float:
+        return self.now
 
-    with pytest.raises(DeliveryError, match="gave up after"):
-        retrying(fail, what="insert", budget_seconds=10, sleep=sleep, clock=lambda: clock[0])
-    assert sleeps[:4] == [0.1, 0.2, 0.4, 0.8]
-    assert sum(sleeps) <= 10
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def writer_on(sink, backoff: Backoff, time: FakeTime) -> SinkWriter:
+    return SinkWriter(sink, backoff=backoff, give_up=give_up, sleep=time.sleep, clock=time.clock)
+
+
+def test_backoff_doubles_from_its_first_wait_up_to_its_cap():
+    backoff = Backoff(first=0.1, cap=5.0)
+    assert [backoff.delay(n) for n in range(1, 9)] == [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0]
+    assert backoff.delay(10_000) == 5.0
+
+
+def test_without_a_budget_a_sink_down_for_an_hour_is_waited_for_and_the_batch_stored():
+    sink, time = InMemorySink(), FakeTime()
+    sink.fail_next = 800  # 800 failures, about 4,000 s apart from the first few
+    asyncio.run(writer_on(sink, Backoff(cap=5.0), time).write({"rejects": [ROW]}))
+    assert sink.tables["rejects"] == [ROW] and sink.writes == 801
+    assert time.now > 3_600 and max(time.sleeps) == 5.0
+
+
+def test_with_a_budget_the_writer_gives_up_once_the_budget_is_spent_instead_of_returning():
+    sink, time = InMemorySink(), FakeTime()
+    sink.fail_next = 10_000
+    with pytest.raises(GaveUp, match="sink write: gave up after"):
+        asyncio.run(writer_on(sink, Backoff(cap=5.0, budget=60), time).write({"rejects": [ROW]}))
+    assert not sink.tables["rejects"]
+    assert 55 <= sum(time.sleeps) <= 60
+
+
+def test_a_sink_that_recovers_stores_the_batch_once():
+    sink, time = InMemorySink(), FakeTime()
+    sink.fail_next = 2
+    asyncio.run(writer_on(sink, Backoff(budget=5), time).write({"rejects": [ROW]}))
+    assert sink.tables["rejects"] == [ROW] and sink.writes == 3 and time.sleeps == [0.1, 0.2]
 
 
 def test_errors_that_are_not_transient_propagate_at_once():
-    def bug():
-        raise ZeroDivisionError
+    class BrokenSink:
+        writes = 0
 
+        def write(self, batch):
+            self.writes += 1
+            raise ZeroDivisionError
+
+    sink = BrokenSink()
     with pytest.raises(ZeroDivisionError):
-        retrying(bug, what="insert", budget_seconds=10, sleep=lambda s: None)
+        asyncio.run(writer_on(sink, Backoff(), FakeTime()).write({"rejects": [ROW]}))
+    assert sink.writes == 1
 
 
-def test_a_sink_that_recovers_within_the_budget_stores_the_batch():
-    sink = InMemorySink()
-    sink.fail_next = 2
-    writer = SinkWriter(sink, retry_seconds=5, give_up=give_up)
-    asyncio.run(writer.write({"rejects": [ROW]}))
-    assert sink.tables["rejects"] == [ROW] and sink.writes == 3
-
-
-def test_a_sink_that_stays_down_makes_the_writer_give_up_instead_of_returning():
+def test_stopping_the_worker_during_an_outage_cancels_the_retries():
     sink = InMemorySink()
     sink.fail_next = 10_000
-    writer = SinkWriter(sink, retry_seconds=0.5, give_up=give_up)
-    with pytest.raises(GaveUp, match="clickhouse insert: gave up"):
-        asyncio.run(writer.write({"rejects": [ROW]}))
-    assert not sink.tables["rejects"]
+    writer = SinkWriter(sink, backoff=Backoff(first=0.01, cap=0.01), give_up=give_up)
+
+    async def stop_during_outage() -> int:
+        task = asyncio.create_task(writer.write({"rejects": [ROW]}))
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        attempts = sink.writes
+        await asyncio.sleep(0.2)
+        return sink.writes - attempts
+
+    assert asyncio.run(stop_during_outage()) == 0
+    assert sink.writes > 1 and not sink.tables["rejects"]
+
+
+def test_an_empty_batch_is_not_written():
+    sink = InMemorySink()
+    asyncio.run(writer_on(sink, Backoff(), FakeTime()).write({"rejects": [], "closure": []}))
+    assert sink.writes == 0
+
+
+def test_clickhouse_that_cannot_be_reached_is_a_transient_error_to_the_writer():
+    from deploy.processes import free_port
+    from sinks.clickhouse import ClickHouseAddress, ClickHouseSink, ClickHouseUnavailable
+
+    sink = ClickHouseSink(ClickHouseAddress("127.0.0.1", free_port(), "nowhere"))
+    with pytest.raises(ClickHouseUnavailable, match="Code: 210") as caught:
+        sink.write({"rejects": [ROW]})
+    assert isinstance(caught.value, ConnectionError)
