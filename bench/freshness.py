@@ -35,19 +35,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.own_stack import OwnStack, own_stack, send, sync  # noqa: E402
+from bench.own_stack import OwnStack, own_stack, passing_report, send, sync  # noqa: E402
 from lotline.kafka_producer import CheckedProducer  # noqa: E402
 from lotline.settings import Settings  # noqa: E402
 from query.scope import ScopeReader  # noqa: E402
 from schemas.codec import AvroCodec  # noqa: E402
 from streams.topics import TopicNames, partition_key  # noqa: E402
 from traceability import oracle  # noqa: E402
-from traceability.events import Event, InputLot, LabResult, Measurement, OutputLot, Production  # noqa: E402
+from traceability.events import Event, InputLot, OutputLot, Production  # noqa: E402
 from traceability.simulation import ChainShape, supply_chain  # noqa: E402
 
 TOPICS = TopicNames(Settings().topic_prefix)
-MEASUREMENTS = (Measurement("Pb (soluble)", 12.5, "mg/kg", 90.0, "pass"),
-                Measurement("DEHP+DBP+BBP", 0.02, "%", 0.1, "pass"))
 
 
 def main() -> int:
@@ -101,14 +99,9 @@ def _seed_chain(stack: OwnStack, start: datetime) -> dict[str, set[str]]:
     return {b: set(ancestors) for b, ancestors in closure.items() if b.startswith("TOY-")}
 
 
-def _report(n: str, batch: str, at: datetime) -> LabResult:
-    return LabResult(f"fresh-res-{n}", f"FRESH-RPT-{n}", 1, "LAB-BENCH", batch, f"S-{n}", "GB 6675.4-2014", "pass",
-                     at, at, MEASUREMENTS)
-
-
 def _calibrate(stack: OwnStack, count: int, at: datetime) -> float:
     """Reports/s from the start of publishing a burst until the worker has committed all of it."""
-    reports = [_report(f"cal-{i}", f"LOT-{i % 20_000:05d}", at) for i in range(count)]
+    reports = [passing_report(f"cal-{i}", f"LOT-{i % 20_000:05d}", at) for i in range(count)]
     began = time.perf_counter()
     send(reports, stack.endpoints.kafka_bootstrap)
     sync(stack)
@@ -128,7 +121,7 @@ def _load_worker(rate: float, seconds: float) -> int:
         began = time.perf_counter()
         while (elapsed := time.perf_counter() - began) < seconds:
             while sent < elapsed * rate:
-                report = _report(f"load-{sent}", f"LOT-{sent % 20_000:05d}", at)
+                report = passing_report(f"load-{sent}", f"LOT-{sent % 20_000:05d}", at)
                 producer.send(TOPICS.lab_results, codec.encode(report), key=partition_key(report))
                 sent += 1
             time.sleep(0.01)
@@ -151,7 +144,7 @@ def _probe(stack: OwnStack, chain: dict[str, set[str]], seconds: float, interval
         while time.perf_counter() < ends:
             batch = products[n * 37 % len(products)]
             if n % 2 == 0:
-                event: Event = _report(f"probe-{n}", batch, at)
+                event: Event = passing_report(f"probe-{n}", batch, at)
                 sql, params, want = (f"SELECT count() FROM {db}.lab_results WHERE batch_id = %(b)s AND "
                                      "report_id = %(r)s", {"b": batch, "r": event.report_id}, 1)
                 checks.append(("report", batch, event.report_id))

@@ -32,14 +32,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.own_stack import own_stack  # noqa: E402
-from lotline.kafka_producer import CheckedProducer  # noqa: E402
+from bench.own_stack import own_stack, passing_report, send  # noqa: E402
 from lotline.settings import Settings  # noqa: E402
 from lotline.sync import OffsetReader  # noqa: E402
-from schemas.codec import AvroCodec  # noqa: E402
 from sinks.clickhouse import ClickHouseAddress  # noqa: E402
-from streams.topics import TopicNames, partition_key  # noqa: E402
-from traceability.events import LabResult, Measurement  # noqa: E402
+from streams.topics import TopicNames  # noqa: E402
+from traceability.events import LabResult  # noqa: E402
 
 
 def main() -> int:
@@ -76,20 +74,13 @@ def main() -> int:
 
 def _reports(count: int) -> list[LabResult]:
     at = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
-    measurements = (Measurement("Pb (soluble)", 12.5, "mg/kg", 90.0, "pass"),
-                    Measurement("DEHP+DBP+BBP", 0.02, "%", 0.1, "pass"))
-    return [LabResult(f"bench-res-{i}", f"BENCH-RPT-{i}", 1, "LAB-BENCH", f"LOT-{i % 20_000:05d}", f"S-{i}",
-                      "GB 6675.4-2014", "pass", at, at, measurements) for i in range(count)]
+    return [passing_report(str(i), f"LOT-{i % 20_000:05d}", at) for i in range(count)]
 
 
 def _load(bootstrap: str, count: int) -> float:
     """Publish the reports as `lotline publish` would (Avro, keyed by batch); returns seconds."""
-    codec, topic = AvroCodec(), TopicNames(Settings().topic_prefix).lab_results
     began = time.perf_counter()
-    with CheckedProducer(bootstrap) as producer:
-        for report in _reports(count):
-            producer.send(topic, codec.encode(report), key=partition_key(report))
-        producer.flush()
+    send(_reports(count), bootstrap)
     seconds = time.perf_counter() - began
     print(f"loaded {count:,} reports in {seconds:.1f} s", file=sys.stderr)
     return round(seconds, 1)

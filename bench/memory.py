@@ -27,12 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.own_stack import OwnStack, own_stack, send, sync  # noqa: E402
+from bench.own_stack import OwnStack, own_stack, passing_report, send, sync  # noqa: E402
 from deploy.local_stack import StackState, start_worker  # noqa: E402
 from deploy.processes import stop  # noqa: E402
 from lotline.settings import Settings  # noqa: E402
 from streams.closure import closure_partition  # noqa: E402
-from traceability.events import LabResult, Measurement, Production  # noqa: E402
+from traceability.events import Production  # noqa: E402
 from traceability.simulation import ChainShape, supply_chain  # noqa: E402
 
 MIB = 1024 * 1024
@@ -96,9 +96,7 @@ def _restart_and_rebuild(stack: OwnStack, batches: set[str]) -> dict[str, int]:
     partitions = Settings().partitions
     owners = {closure_partition(b, partitions): b for b in sorted(batches, reverse=True)}
     at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
-    send([LabResult(f"mem-{p}", f"MEM-{p}", 1, "LAB-BENCH", batch, f"S-{p}", "GB 6675.4-2014", "pass", at, at,
-                    (Measurement("Pb (soluble)", 1.0, "mg/kg", 90.0, "pass"),)) for p, batch in owners.items()],
-         stack.endpoints.kafka_bootstrap)
+    send([passing_report(f"mem-{p}", batch, at) for p, batch in owners.items()], stack.endpoints.kafka_bootstrap)
     sync(stack)
     return _memory(stack)
 

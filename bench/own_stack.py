@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from deploy.local_stack import Endpoints, resolve_endpoints
@@ -17,7 +18,7 @@ from lotline.settings import Settings
 from lotline.sync import OffsetReader, wait_for_sync
 from schemas.codec import AvroCodec
 from streams.topics import TopicNames, partition_key
-from traceability.events import Event
+from traceability.events import Event, LabResult, Measurement
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,16 @@ def own_stack(workers: int) -> Iterator[OwnStack]:
             yield OwnStack(Path(state), env, resolve_endpoints(Settings(state_dir=Path(state))))
         finally:
             lotline(env, "stack", "down")
+
+
+_PASSING = (Measurement("Pb (soluble)", 12.5, "mg/kg", 90.0, "pass"),
+            Measurement("DEHP+DBP+BBP", 0.02, "%", 0.1, "pass"))
+
+
+def passing_report(tag: str, batch: str, at: datetime) -> LabResult:
+    """A signed-off lab report with two passing measurements (the benchmarks' unit of load)."""
+    return LabResult(f"bench-res-{tag}", f"BENCH-RPT-{tag}", 1, "LAB-BENCH", batch, f"S-{tag}", "GB 6675.4-2014",
+                     "pass", at, at, _PASSING)
 
 
 def send(events: Iterable[Event], bootstrap: str) -> int:

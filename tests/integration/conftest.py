@@ -206,12 +206,32 @@ def _deploy(infra: Infra, tmp_path: Path) -> Deployment:
     return dep
 
 
+def _dismantle(dep: Deployment) -> None:
+    dep.stop_workers()
+    dep.client().execute(f"DROP DATABASE IF EXISTS {dep.settings.database}")
+
+
 @pytest.fixture
 def deployment(infra: Infra, tmp_path: Path) -> Iterator[Deployment]:
     dep = _deploy(infra, tmp_path)
     yield dep
-    dep.stop_workers()
-    dep.client().execute(f"DROP DATABASE IF EXISTS {dep.settings.database}")
+    _dismantle(dep)
+
+
+@pytest.fixture
+def deployments(infra: Infra, tmp_path: Path) -> Iterator[Callable[[str], Deployment]]:
+    """Make several isolated deployments on the shared infrastructure, each in ``tmp_path / name``."""
+    made: list[Deployment] = []
+
+    def make(name: str) -> Deployment:
+        root = tmp_path / name
+        root.mkdir()
+        made.append(_deploy(infra, root))
+        return made[-1]
+
+    yield make
+    for dep in made:
+        _dismantle(dep)
 
 
 @pytest.fixture
@@ -227,5 +247,4 @@ def deployment_on_own_broker(infra: Infra, own_broker: OwnServer, tmp_path: Path
     """A deployment on the shared ClickHouse and a broker the test may stop."""
     dep = _deploy(Infra(own_broker.address, infra.clickhouse_url), tmp_path)
     yield dep
-    dep.stop_workers()
-    dep.client().execute(f"DROP DATABASE IF EXISTS {dep.settings.database}")
+    _dismantle(dep)

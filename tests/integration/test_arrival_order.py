@@ -23,27 +23,23 @@ import json
 import os
 import random
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from kafka import KafkaProducer
 
-from deploy.kafka_admin import ensure_topics
 from deploy.local_stack import resolve_endpoints
-from lotline.settings import Settings
 from query import lineage
 from query.answers import recall_json, trace_json
 from query.api import create_api
 from query.scope import ScopeReader
 from query.server import StackServices
 from schemas.codec import AvroCodec
-from sinks.clickhouse import migrate
 from tests.integration.chains import START, assert_matches_oracle, expected, write_jsonl
-from tests.integration.conftest import Deployment, Infra
+from tests.integration.conftest import Deployment
 from tests.integration.scope_oracle import World, recall_as_compared, repeated_entries, trace_as_compared
 from traceability.events import Event, LabResult, Production
 from traceability.json_form import event_to_json
@@ -61,31 +57,6 @@ SEED = 73
 EXTRA_SHUFFLES = (74, 75) if FULL else ()
 
 Phases = list[list[Event]]
-
-
-@pytest.fixture
-def deployments(infra: Infra, tmp_path: Path) -> Iterator[Callable[[str], Deployment]]:
-    """Make isolated deployments (own topics, group and database) on the shared infrastructure."""
-    made: list[Deployment] = []
-
-    def make(name: str) -> Deployment:
-        tag = uuid.uuid4().hex[:10]
-        root = tmp_path / name
-        root.mkdir()
-        settings = Settings(
-            kafka_bootstrap=infra.kafka_bootstrap, clickhouse_url=infra.clickhouse_url, topic_prefix=f"t{tag}",
-            database=f"t{tag}", app_id=f"g{tag}", partitions=4, state_dir=root / "state",
-        )
-        dep = Deployment(settings, infra, root)
-        ensure_topics(infra.kafka_bootstrap, dep.topics.consumed, settings.partitions)
-        migrate(dep.address)
-        made.append(dep)
-        return dep
-
-    yield make
-    for dep in made:
-        dep.stop_workers()
-        dep.client().execute(f"DROP DATABASE IF EXISTS {dep.settings.database}")
 
 
 def test_the_same_events_in_several_orders_with_late_corrections_and_lineage_give_the_same_answers_as_the_oracle(
