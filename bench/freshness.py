@@ -36,14 +36,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.own_stack import OwnStack, own_stack, passing_report, send, sync  # noqa: E402
-from lotline.kafka_producer import CheckedProducer  # noqa: E402
 from lotline.settings import Settings  # noqa: E402
 from query.scope import ScopeReader  # noqa: E402
 from schemas.codec import AvroCodec  # noqa: E402
+from streams.producer import CheckedProducer  # noqa: E402
 from streams.topics import TopicNames, partition_key  # noqa: E402
-from traceability import oracle  # noqa: E402
 from traceability.events import Event, InputLot, OutputLot, Production  # noqa: E402
 from traceability.simulation import ChainShape, supply_chain  # noqa: E402
+from traceability.testing import oracle  # noqa: E402
 
 TOPICS = TopicNames(Settings().topic_prefix)
 
@@ -117,7 +117,7 @@ def _load_worker(rate: float, seconds: float) -> int:
     codec = AvroCodec()
     at = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
     sent = 0
-    with CheckedProducer(resolve_endpoints(Settings()).kafka_bootstrap) as producer:
+    with CheckedProducer(resolve_endpoints(Settings().stack()).kafka_bootstrap) as producer:
         began = time.perf_counter()
         while (elapsed := time.perf_counter() - began) < seconds:
             while sent < elapsed * rate:

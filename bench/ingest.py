@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.own_stack import own_stack, passing_report, send  # noqa: E402
 from lotline.settings import Settings  # noqa: E402
-from lotline.sync import OffsetReader  # noqa: E402
 from sinks.clickhouse import ClickHouseAddress  # noqa: E402
+from streams.offsets import OffsetReader  # noqa: E402
 from streams.topics import TopicNames  # noqa: E402
 from traceability.events import LabResult  # noqa: E402
 
@@ -106,7 +106,7 @@ def _ceiling_worker(count: int) -> int:
     from streams.transport import LotlineApp
 
     settings = Settings()
-    bootstrap = resolve_endpoints(settings).kafka_bootstrap
+    bootstrap = resolve_endpoints(settings.stack()).kafka_bootstrap
     datadir = Path(settings.state_dir) / "faust-ceiling"
     app = LotlineApp(
         settings.app_id, broker=f"kafka://{bootstrap}", store="memory://", value_serializer="raw",

@@ -29,12 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.own_stack import OwnStack, lotline, own_stack  # noqa: E402
-from traceability import oracle  # noqa: E402
 from traceability.events import LabResult, Measurement, Production  # noqa: E402
 from traceability.json_form import event_to_json  # noqa: E402
 from traceability.lineage import Edge  # noqa: E402
-from traceability.lineage_driver import run_to_quiescence  # noqa: E402
 from traceability.simulation import ChainShape, supply_chain  # noqa: E402
+from traceability.testing import oracle  # noqa: E402
+from traceability.testing.lineage_driver import run_to_quiescence  # noqa: E402
 
 
 def main() -> int:

@@ -13,10 +13,10 @@ from datetime import datetime
 from pathlib import Path
 
 from deploy.local_stack import Endpoints, resolve_endpoints
-from lotline.kafka_producer import CheckedProducer
 from lotline.settings import Settings
-from lotline.sync import OffsetReader, wait_for_sync
 from schemas.codec import AvroCodec
+from streams.offsets import OffsetReader, wait_for_sync
+from streams.producer import CheckedProducer
 from streams.topics import TopicNames, partition_key
 from traceability.events import Event, LabResult, Measurement
 
@@ -40,7 +40,7 @@ def own_stack(workers: int) -> Iterator[OwnStack]:
         env = {**os.environ, "LOTLINE_STATE_DIR": state, "LOTLINE_WORKERS": str(workers)}
         lotline(env, "stack", "up")
         try:
-            yield OwnStack(Path(state), env, resolve_endpoints(Settings(state_dir=Path(state))))
+            yield OwnStack(Path(state), env, resolve_endpoints(Settings(state_dir=Path(state)).stack()))
         finally:
             lotline(env, "stack", "down")
 

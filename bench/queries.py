@@ -44,7 +44,6 @@ from bench.own_stack import own_stack  # noqa: E402
 from query import export  # noqa: E402
 from query.scope import ScopeReader  # noqa: E402
 from sinks.rows import COLUMNS, Provenance, RowBatch, add_event, new_batch  # noqa: E402
-from traceability import oracle  # noqa: E402
 from traceability.events import (  # noqa: E402
     Event,
     InputLot,
@@ -55,6 +54,7 @@ from traceability.events import (  # noqa: E402
     Shipment,
 )
 from traceability.simulation import ChainShape, supply_chain  # noqa: E402
+from traceability.testing import oracle  # noqa: E402
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 T0 = NOW - timedelta(days=60)

@@ -9,9 +9,21 @@ from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from sinks.drivers import driver_errors
+from traceability.errors import BrokerUnavailable, SetupError
+
 
 def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int, timeout: float = 30) -> None:
-    """Create every missing topic with ``partitions`` partitions (existing ones are kept)."""
+    """Create every missing topic with ``partitions`` partitions (existing ones are kept).
+
+    Raises:
+        BrokerUnavailable: the broker did not answer within ``timeout`` seconds.
+    """
+    with driver_errors(BrokerUnavailable):
+        _create_missing(bootstrap, names, partitions, timeout)
+
+
+def _create_missing(bootstrap: str, names: Iterable[str], partitions: int, timeout: float) -> None:
     admin = _admin(bootstrap, timeout)
     try:
         existing = set(admin.list_topics())
@@ -41,13 +53,15 @@ def partition_count(bootstrap: str, topic: str, timeout: float = 30) -> int:
     """How many partitions ``topic`` has on the broker.
 
     Raises:
-        LookupError: The topic does not exist.
+        SetupError: The topic does not exist.
+        BrokerUnavailable: The broker cannot be reached.
     """
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
-    try:
-        partitions = consumer.partitions_for_topic(topic)
-    finally:
-        consumer.close()
+    with driver_errors(BrokerUnavailable):
+        consumer = KafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+        try:
+            partitions = consumer.partitions_for_topic(topic)
+        finally:
+            consumer.close()
     if not partitions:
-        raise LookupError(f"topic {topic} does not exist: create the topics first (`lotline stack up` does)")
+        raise SetupError(f"topic {topic} does not exist: create the topics first (`lotline stack up` does)")
     return len(partitions)

@@ -15,18 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deploy.config import StackConfig
 from deploy.kafka_admin import ensure_topics
 from deploy.processes import ProcessRecord, exited, free_port, is_ours, port_is_free, spawn, stop, wait_for_port
 from deploy.services import clickhouse_binary, start_broker, start_clickhouse, tansu_binary
-from lotline.settings import Settings
 from sinks.clickhouse import ClickHouseAddress, migrate
 from streams.topics import TopicNames
+from traceability.errors import StackNotRunning
 
 STATE_FILE = "stack.json"
-
-
-class StackNotRunning(RuntimeError):
-    """No endpoint configured and no local stack to find one in."""
 
 
 @dataclass
@@ -68,36 +65,36 @@ class Endpoints:
     clickhouse: ClickHouseAddress
 
 
-def resolve_endpoints(settings: Settings) -> Endpoints:
-    """Endpoints from ``LOTLINE_*`` settings first, then from the running local stack."""
-    state = StackState.load(settings.state_dir)
-    kafka = settings.kafka_bootstrap or state.kafka_bootstrap
-    clickhouse = settings.clickhouse_url or state.clickhouse_url
+def resolve_endpoints(stack: StackConfig) -> Endpoints:
+    """Endpoints configured (``LOTLINE_*`` settings) first, then those of the running local stack."""
+    state = StackState.load(stack.state_dir)
+    kafka = stack.kafka_bootstrap or state.kafka_bootstrap
+    clickhouse = stack.clickhouse_url or state.clickhouse_url
     if not kafka or not clickhouse:
         raise StackNotRunning(
-            f"no local stack in {settings.state_dir}: run `lotline stack up`, "
+            f"no local stack in {stack.state_dir}: run `lotline stack up`, "
             "or set LOTLINE_KAFKA_BOOTSTRAP and LOTLINE_CLICKHOUSE_URL"
         )
-    return Endpoints(kafka, ClickHouseAddress.parse(clickhouse, settings.database))
+    return Endpoints(kafka, ClickHouseAddress.parse(clickhouse, stack.database))
 
 
-def up(settings: Settings, say: Any = print) -> StackState:
+def up(stack: StackConfig, say: Any = print) -> StackState:
     """Start whatever is not running yet; safe to call again (idempotent)."""
-    state_dir = settings.state_dir
+    state_dir = stack.state_dir
     state = StackState.load(state_dir)
-    if not settings.kafka_bootstrap:
+    if not stack.kafka_bootstrap:
         tansu_binary()  # explain what is missing before anything is started
-    if not settings.clickhouse_url:
+    if not stack.clickhouse_url:
         clickhouse_binary()
-    if settings.kafka_bootstrap:
-        state.kafka_bootstrap = settings.kafka_bootstrap
+    if stack.kafka_bootstrap:
+        state.kafka_bootstrap = stack.kafka_bootstrap
     elif not state.alive("broker"):
         port = state.ports.setdefault("kafka", free_port())
         say(f"starting broker (Tansu) on 127.0.0.1:{port} …")
         state.processes["broker"] = start_broker(state_dir, port)
         state.kafka_bootstrap = f"127.0.0.1:{port}"
-    if settings.clickhouse_url:
-        state.clickhouse_url = settings.clickhouse_url
+    if stack.clickhouse_url:
+        state.clickhouse_url = stack.clickhouse_url
     elif not state.alive("clickhouse"):
         tcp = state.ports.setdefault("clickhouse", free_port())
         http = state.ports.setdefault("clickhouse_http", free_port())
@@ -105,18 +102,18 @@ def up(settings: Settings, say: Any = print) -> StackState:
         state.processes["clickhouse"] = start_clickhouse(state_dir, tcp, http)
         state.clickhouse_url = f"clickhouse://127.0.0.1:{tcp}"
     state.save(state_dir)
-    ensure_topics(state.kafka_bootstrap, TopicNames(settings.topic_prefix).consumed, settings.partitions)
-    migrate(ClickHouseAddress.parse(state.clickhouse_url, settings.database))
-    for index in range(settings.workers):
+    ensure_topics(state.kafka_bootstrap, TopicNames(stack.topic_prefix).consumed, stack.partitions)
+    migrate(ClickHouseAddress.parse(state.clickhouse_url, stack.database))
+    for index in range(stack.workers):
         name = f"worker-{index}"
         if not state.alive(name):
             say(f"starting {name} …")
             state.processes[name] = start_worker(state_dir, index)
     if not state.alive("api"):
-        port = state.ports.get("api") or (settings.api_port if port_is_free(settings.api_port) else free_port())
+        port = state.ports.get("api") or (stack.api_port if port_is_free(stack.api_port) else free_port())
         state.ports["api"] = port
-        say(f"starting the HTTP API on http://{settings.api_host}:{port} (docs at /docs) …")
-        state.processes["api"] = start_api(state_dir, settings.api_host, port)
+        say(f"starting the HTTP API on http://{stack.api_host}:{port} (docs at /docs) …")
+        state.processes["api"] = start_api(state_dir, stack.api_host, port)
         wait_for_port(port, 30, state.processes["api"])
     state.save(state_dir)
     return state
@@ -143,23 +140,23 @@ def start_worker(state_dir: Path, index: int, env: dict[str, str] | None = None)
     return record
 
 
-def down(settings: Settings, say: Any = print) -> None:
+def down(stack: StackConfig, say: Any = print) -> None:
     """Stop every process this stack started (workers first), by pid; nothing else."""
-    state = StackState.load(settings.state_dir)
+    state = StackState.load(stack.state_dir)
     order = sorted(state.processes, key=lambda n: (not n.startswith("worker"), n == "clickhouse"))
     for name in order:
         record = state.processes[name]
         say(f"{name}: {'stopped' if stop(record) else 'was not running'} (pid {record.pid})")
     state.processes.clear()
-    state.save(settings.state_dir)
+    state.save(stack.state_dir)
 
 
-def status(settings: Settings) -> list[tuple[str, str, str]]:
+def status(stack: StackConfig) -> list[tuple[str, str, str]]:
     """(component, state, detail) rows for display."""
-    state = StackState.load(settings.state_dir)
+    state = StackState.load(stack.state_dir)
     rows = [
-        ("kafka", "external" if settings.kafka_bootstrap else "", settings.kafka_bootstrap or state.kafka_bootstrap),
-        ("clickhouse", "external" if settings.clickhouse_url else "", settings.clickhouse_url or state.clickhouse_url),
+        ("kafka", "external" if stack.kafka_bootstrap else "", stack.kafka_bootstrap or state.kafka_bootstrap),
+        ("clickhouse", "external" if stack.clickhouse_url else "", stack.clickhouse_url or state.clickhouse_url),
     ]
     rows = [(n, s, d or "-") for n, s, d in rows if s]
     for name, record in sorted(state.processes.items()):
@@ -167,6 +164,6 @@ def status(settings: Settings) -> list[tuple[str, str, str]]:
     endpoints = [
         ("endpoint kafka", "", state.kafka_bootstrap or "-"),
         ("endpoint clickhouse", "", state.clickhouse_url or "-"),
-        ("endpoint api", "", f"http://{settings.api_host}:{state.ports['api']}" if "api" in state.ports else "-"),
+        ("endpoint api", "", f"http://{stack.api_host}:{state.ports['api']}" if "api" in state.ports else "-"),
     ]
     return rows + endpoints

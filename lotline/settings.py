@@ -1,11 +1,19 @@
-"""The one settings object (``LOTLINE_*`` environment variables), built once in ``main()``."""
+"""The one settings object (``LOTLINE_*`` environment variables), built once in ``main()``.
+
+Lower layers never see it: each gets the narrow, frozen config it needs (``worker()`` for the
+stream, ``stack()`` for the launcher), so nothing below the entrypoints reads the environment.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from deploy.config import StackConfig
+from streams.config import WorkerConfig
+from traceability.errors import SetupError
 
 
 def _default_state_dir() -> Path:
@@ -55,3 +63,37 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
 
     log_level: str = "info"
+
+    @classmethod
+    def load(cls, **overrides: object) -> Settings:
+        """The settings from ``LOTLINE_*`` variables and ``overrides``.
+
+        Raises:
+            SetupError: a variable holds a value out of its range or of the wrong type (named).
+        """
+        try:
+            return cls(**overrides)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            wrong = "; ".join(f"LOTLINE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+            raise SetupError(f"bad setting: {wrong}") from None
+
+    def worker(self) -> WorkerConfig:
+        """What one stream worker needs."""
+        return WorkerConfig(
+            app_id=self.app_id, topic_prefix=self.topic_prefix, partitions=self.partitions,
+            datadir=self.state_dir / "faust", sink_batch_size=self.sink_batch_size,
+            sink_flush_seconds=self.sink_flush_seconds, sink_retry_seconds=self.sink_retry_seconds,
+            sink_backoff_max_seconds=self.sink_backoff_max_seconds, commit_interval=self.commit_interval,
+            closure_batch_size=self.closure_batch_size, closure_flush_seconds=self.closure_flush_seconds,
+            fetch_max_wait_ms=self.fetch_max_wait_ms, broker_session_timeout=self.broker_session_timeout,
+            broker_rebalance_timeout=self.broker_rebalance_timeout,
+            broker_heartbeat_interval=self.broker_heartbeat_interval,
+        )
+
+    def stack(self) -> StackConfig:
+        """What the local-stack launcher and endpoint lookup need."""
+        return StackConfig(
+            state_dir=self.state_dir, kafka_bootstrap=self.kafka_bootstrap, clickhouse_url=self.clickhouse_url,
+            topic_prefix=self.topic_prefix, database=self.database, partitions=self.partitions,
+            workers=self.workers, api_host=self.api_host, api_port=self.api_port,
+        )

@@ -1,12 +1,15 @@
 """The HTTP API (FastAPI; OpenAPI at ``/docs``): trace, recall, reports, publishing, health, metrics.
 
 ``create_api`` takes its services as one object, so the same app runs on the real stack
-(``query.server``) and in tests. Endpoints are plain ``def``: FastAPI runs them in its thread
+(``query.services``) and in tests. Endpoints are plain ``def``: FastAPI runs them in its thread
 pool, where the blocking ClickHouse and Kafka clients belong (one ClickHouse client per thread).
 
-Errors have one shape: ``{"detail": ...}``. A malformed id or time is a 422 whose detail lists
-``{"loc": [where, field], "msg": reason}`` like FastAPI's own validation errors; an unknown batch
-or report is a 404 naming it; a broker or database that cannot be reached is a 503.
+Errors have one shape: ``{"detail": ...}``, and each status comes from one branch of Lotline's
+error tree (``traceability.errors``): a malformed id or time (``BadParameter``) is a 422 whose
+detail lists ``{"loc": [where, field], "msg": reason}`` like FastAPI's own validation errors; an
+unknown batch or report (``NotFound``) is a 404 naming it; a broker or database that cannot be
+reached (``Unavailable``, translated from the drivers by ``sinks.drivers``) is a 503. Anything
+else is a bug: a 500 without details, and a log line with the traceback.
 """
 
 from __future__ import annotations
@@ -19,23 +22,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Protocol
 
-from clickhouse_driver.errors import NetworkError, SocketTimeoutError
+import structlog
 from fastapi import Body, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from lotline.publish import PublishReport
 from query import export
 from query.answers import recall_json, report_json, trace_json
 from query.metrics import ApiMetrics
-from query.params import BadParameter, identifier, moment
+from query.params import identifier, moment
 from query.scope import ScopeReader
+from sinks.drivers import driver_errors
+from streams.publishing import PublishReport
+from traceability.errors import BadParameter, ClickHouseUnavailable, NotFound, Unavailable
+
+log = structlog.get_logger(__name__)
 
 #: The most events one POST may carry; more is a 413 (send them in several requests).
 MAX_EVENTS = 10_000
-
-
-class Unavailable(RuntimeError):
-    """A service the answer needs (ClickHouse, the broker) cannot be reached right now."""
 
 
 class ApiServices(Protocol):
@@ -78,13 +81,18 @@ def create_api(services: ApiServices, now: Callable[[], datetime] = lambda: date
         return JSONResponse({"detail": [{"loc": [where, exc.field], "msg": exc.reason, "type": "value_error"}]},
                             status_code=422)
 
-    @api.exception_handler(LookupError)
-    def _unknown(request: Request, exc: LookupError) -> JSONResponse:
+    @api.exception_handler(NotFound)
+    def _unknown(request: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
     @api.exception_handler(Unavailable)
     def _down(request: Request, exc: Unavailable) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @api.exception_handler(Exception)
+    def _bug(request: Request, exc: Exception) -> JSONResponse:
+        log.error("request failed", method=request.method, path=request.url.path, exc_info=exc)
+        return JSONResponse({"detail": "internal error (logged)"}, status_code=500)
 
     @contextmanager
     def timed(query: str) -> Iterator[None]:
@@ -188,7 +196,5 @@ def _asked(field: str, value: str, as_of: str | None) -> _Asked:
 
 
 def _answer(services: ApiServices, ask: Callable[[ScopeReader], Any]) -> Any:
-    try:
+    with driver_errors(ClickHouseUnavailable):
         return ask(services.reader())
-    except (OSError, EOFError, NetworkError, SocketTimeoutError) as exc:
-        raise Unavailable(f"ClickHouse cannot be reached: {exc}") from exc

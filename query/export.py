@@ -30,20 +30,25 @@ def write_csv(recall: Recall, out: TextIO) -> int:
     return count
 
 
+#: The workbook's sheets, in order.
+XLSX_SHEETS = ("Recall scope", "Affected lots", "Totals", "About", "Data dictionary")
+
+
 def write_xlsx(recall: Recall, out: str | IO[bytes], now: datetime) -> int:
     """Write the workbook to a path or a binary file; returns the number of tracking-event rows."""
     book = xlsx.Workbook(out)
-    count = book.add_sheet("Recall scope", fsma.HEADER, fsma.rows(recall), width=18, autofilter=True)
-    book.add_sheet("Affected lots", ("batch_id", "depth", "status", "product_id", "quantity", "unit"),
+    scope, lots, totals, about, dictionary = XLSX_SHEETS
+    count = book.add_sheet(scope, fsma.HEADER, fsma.rows(recall), width=18, autofilter=True)
+    book.add_sheet(lots, ("batch_id", "depth", "status", "product_id", "quantity", "unit"),
                    _neutralised((a.batch_id, a.depth, a.status, a.product_id,
                                  a.quantity if a.quantity is not None else "", a.unit) for a in recall.affected),
                    width=22)
-    book.add_sheet("Totals", ("by", "key", "unit", "quantity", "shipments"),
+    book.add_sheet(totals, ("by", "key", "unit", "quantity", "shipments"),
                    _neutralised([("country", t.key, t.unit, t.quantity, t.shipments) for t in recall.by_country]
                                 + [("recipient", t.key, t.unit, t.quantity, t.shipments) for t in recall.by_recipient]),
                    width=22)
-    book.add_sheet("About", ("field", "value"), _neutralised(_about(recall, count, now)), width=22)
-    book.add_sheet("Data dictionary", ("column", "meaning", "FSMA 204 key data element"),
+    book.add_sheet(about, ("field", "value"), _neutralised(_about(recall, count, now)), width=22)
+    book.add_sheet(dictionary, ("column", "meaning", "FSMA 204 key data element"),
                    _neutralised((c.name, c.meaning, c.kde or "(Lotline)") for c in fsma.COLUMNS), width=22)
     book.close()
     return count

@@ -8,22 +8,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from traceability.errors import InvalidEvent
+from traceability.errors import BadParameter, InvalidEvent
 from traceability.json_form import parse_time
 from traceability.validation import check_id
 
 
-class BadParameter(ValueError):
-    """A request parameter is malformed; ``field`` names it."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
-
-
 def identifier(field: str, value: str) -> str:
-    """A batch, report or event id as events carry them (printable ASCII, no spaces, ≤ 128)."""
+    """A batch, report or event id as events carry them (printable ASCII, no spaces, ≤ 128).
+
+    Raises:
+        BadParameter: naming ``field``.
+    """
     try:
         check_id(field, value)
     except InvalidEvent as exc:
@@ -32,7 +27,11 @@ def identifier(field: str, value: str) -> str:
 
 
 def moment(field: str, value: str | None) -> datetime | None:
-    """An ISO 8601 time with a zone (``Z`` allowed), in UTC; ``None`` stays ``None``."""
+    """An ISO 8601 time with a zone (``Z`` allowed), in UTC; ``None`` stays ``None``.
+
+    Raises:
+        BadParameter: naming ``field``.
+    """
     if value is None:
         return None
     try:

@@ -4,7 +4,12 @@ Every read is an indexed range read: the closure by descendant (upstream) or by 
 (downstream), and the history tables by batch id for exactly the batches in scope. The scope is a
 subquery on the closure inside each read, so no read waits for another: the reads of one answer
 run concurrently, each on its own connection, and an answer costs about its slowest read.
-Results come back by column and become answer values without intermediate rows.
+Results come back by column and become answer values without intermediate rows, each value
+built from the columns named after its fields (`query.columns`): every column of a read has an
+alias equal to the field it fills, so reordering a SELECT or a dataclass cannot mis-map a value.
+ClickHouse 18.16 substitutes an alias wherever its name appears in the query, so an aggregate
+named like a column the WHERE filters on (``any(batch_id) AS batch_id``) would land in the WHERE;
+those reads filter in a subquery and aggregate outside it (18.16 still reads only the columns used).
 
 Rows may repeat (delivery is at-least-once): events are deduplicated by event id, closure pairs
 keep their minimal depth and statuses the row with the highest seq. ``as_of`` keeps only rows
@@ -25,6 +30,8 @@ from typing import Any, TypeVar
 
 from clickhouse_driver import Client
 
+from query.columns import Columns, converted, decode, decode_nested, named, nested, pick
+from traceability.errors import UnknownBatch, UnknownReport
 from traceability.events import InputLot, LabResult, Measurement, Shipment
 from traceability.scope import (
     Affected,
@@ -38,14 +45,6 @@ from traceability.scope import (
     related,
     totals,
 )
-
-
-class UnknownBatch(LookupError):
-    """No record of the batch (as of the moment asked about)."""
-
-
-class UnknownReport(LookupError):
-    """No record of the report (as of the moment asked about)."""
 
 
 class _CollectorPause:
@@ -123,8 +122,9 @@ class ScopeReader:
             "made": q.productions(q.itself),
         })
         upstream, downstream, statuses = _depths(read["upstream"]), _depths(read["downstream"]), _statuses(read)
-        links = [e for e in map(Link, *_timestamps(read["links"], 10)) if e.parent in upstream]
-        products = {e.child: e.product_id for e in links} | dict(zip(*read["products"], strict=True))
+        links = [e for e in decode(Link, converted(read["links"], occurred_at=_utc)) if e.parent in upstream]
+        products = {e.child: e.product_id for e in links} | dict(zip(*pick(read["products"], "batch_id", "product_id"),
+                                                                     strict=True))
         reports, shipments, made = _reports(read["reports"]), _shipments(read["shipments"]), _productions(read["made"])
         if not (upstream or downstream or batch_id in statuses or made or reports or shipments):
             raise UnknownBatch(_unknown("batch", batch_id, as_of))
@@ -192,18 +192,17 @@ class ScopeReader:
         [report] = reports
         return report
 
-    def _read(self, queries: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, list[tuple[Any, ...]]]:
-        """Run the queries side by side; each result is its columns (empty tuples for no rows)."""
+    def _read(self, queries: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, Columns]:
+        """Run the queries side by side; each result is its columns by name (empty for no rows)."""
         futures = {name: self._pool.submit(self._columns, sql, params) for name, (sql, params) in queries.items()}
         return {name: future.result() for name, future in futures.items()}
 
-    def _columns(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    def _columns(self, sql: str, params: dict[str, Any]) -> Columns:
         client = getattr(self._local, "client", None)
         if client is None:
             client = self._local.client = self._connect()
-        columns = client.execute(sql, params, columnar=True, with_column_types=True)
-        data, types = columns
-        return list(data) if data else [() for _ in types]
+        data, types = client.execute(sql, params, columnar=True, with_column_types=True)
+        return named(data, types)
 
 
 class _Scopes:
@@ -222,54 +221,70 @@ class _Scopes:
         self.itself = "SELECT %(batch)s"
 
     def depths(self, table: str, key: str, other: str) -> tuple[str, dict[str, Any]]:
-        return (f"SELECT {other}, min(depth) FROM {self.db}.{table} WHERE {key} = %(batch)s {self.known} "
-                f"GROUP BY {other}", self.params)
+        return (f"SELECT {other} AS batch_id, min(depth) AS depth FROM {self.db}.{table} "
+                f"WHERE {key} = %(batch)s {self.known} GROUP BY {other}", self.params)
 
     def statuses(self, scope: str) -> tuple[str, dict[str, Any]]:
-        return (f"SELECT batch_id, argMax(status, seq), argMax(risk_sources, seq) FROM {self.db}.batch_status "
-                f"WHERE batch_id IN ({scope}) {self.known} GROUP BY batch_id", self.params)
+        return ("SELECT batch_id, argMax(status, seq) AS status, argMax(risk_sources, seq) AS risk_sources "
+                f"FROM {self.db}.batch_status WHERE batch_id IN ({scope}) {self.known} GROUP BY batch_id", self.params)
 
     def links(self, children: str) -> tuple[str, dict[str, Any]]:
         """Accepted lineage edges into ``children`` (edges refused as cycles left out)."""
-        return ("SELECT event_id, parent_batch, child_batch, any(parent_quantity), any(parent_unit), "
-                "any(child_product), any(child_quantity), any(child_unit), any(org_id), any(site), "
-                f"toUInt32(any(occurred_at)) FROM {self.db}.lineage_edges WHERE child_batch IN ({children}) "
-                f"{self.ingested} AND {self._accepted} GROUP BY event_id, parent_batch, child_batch "
+        return ("SELECT event_id, parent_batch AS parent, child_batch AS child, "
+                "any(parent_quantity) AS input_quantity, any(parent_unit) AS input_unit, "
+                "any(child_product) AS product_id, any(child_quantity) AS output_quantity, "
+                "any(child_unit) AS output_unit, any(org_id) AS org_id, any(site) AS site, "
+                "toUInt32(any(occurred_at)) AS occurred_at "
+                f"FROM {self.db}.lineage_edges WHERE child_batch IN ({children}) {self.ingested} "
+                f"AND {self._accepted} GROUP BY event_id, parent_batch, child_batch "
                 "ORDER BY child_batch, parent_batch, event_id", self.params)
 
     def productions(self, children: str) -> tuple[str, dict[str, Any]]:
-        """The accepted links into ``children`` grouped by (event, output lot), inputs sorted."""
-        return ("SELECT event_id, child_batch, any(child_product), any(child_quantity), any(child_unit), "
-                "any(org_id), any(site), toUInt32(any(occurred_at)) AS at, "
-                "arraySort(groupArray((parent_batch, parent_quantity, parent_unit))) FROM ("
+        """The accepted links into ``children`` grouped by (event, output lot), inputs by batch.
+
+        Inputs come as one array per field, each sorted by its input batch (unique in a group).
+        """
+        return ("SELECT event_id, child_batch AS batch_id, any(child_product) AS product_id, "
+                "any(child_quantity) AS quantity, any(child_unit) AS unit, any(org_id) AS org_id, any(site) AS site, "
+                "toUInt32(any(occurred_at)) AS occurred_at, arraySort(groupArray(parent_batch)) AS `inputs.batch_id`, "
+                "arraySort((q, b) -> b, groupArray(parent_quantity), groupArray(parent_batch)) AS `inputs.quantity`, "
+                "arraySort((u, b) -> b, groupArray(parent_unit), groupArray(parent_batch)) AS `inputs.unit` FROM ("
                 f"SELECT event_id, parent_batch, child_batch, any(parent_quantity) AS parent_quantity, "
                 "any(parent_unit) AS parent_unit, any(child_product) AS child_product, "
                 "any(child_quantity) AS child_quantity, any(child_unit) AS child_unit, any(org_id) AS org_id, "
                 f"any(site) AS site, any(occurred_at) AS occurred_at FROM {self.db}.lineage_edges "
                 f"WHERE child_batch IN ({children}) {self.ingested} AND {self._accepted} "
                 "GROUP BY event_id, parent_batch, child_batch) GROUP BY event_id, child_batch "
-                "ORDER BY at, child_batch, event_id", self.params)
+                "ORDER BY occurred_at, child_batch, event_id", self.params)
 
     def products(self, batches: str) -> tuple[str, dict[str, Any]]:
-        return (f"SELECT child_batch, any(child_product) FROM {self.db}.lineage_edges "
+        return (f"SELECT child_batch AS batch_id, any(child_product) AS product_id FROM {self.db}.lineage_edges "
                 f"WHERE child_batch IN ({batches}) {self.ingested} GROUP BY child_batch", self.params)
 
     def reports(self, which: str) -> tuple[str, dict[str, Any]]:
-        """Every version of the reports ``which`` picks, and whether the lab is registered."""
-        return ("SELECT event_id, any(report_id), any(report_version), any(lab_id), any(batch_id), any(sample_id), "
-                "any(method), any(verdict), toUInt32(any(tested_at)), toUInt32(any(issued_at)), "
-                "any(measurements.analyte), any(measurements.value), any(measurements.unit), "
-                "any(measurements.limit_value), any(measurements.verdict), "
-                f"any(lab_id) IN (SELECT lab_id FROM {self.db}.labs WHERE 1 {self.ingested}) "
-                f"FROM {self.db}.lab_results WHERE {which} {self.ingested} GROUP BY event_id",
-                self.params)
+        """Every version of the reports ``which`` picks, and whether the lab is registered.
+
+        ``which`` filters in the subquery: it names columns the aggregates are aliased after.
+        """
+        return ("SELECT event_id, any(report_id) AS report_id, any(report_version) AS report_version, "
+                "any(lab_id) AS lab_id, any(batch_id) AS batch_id, any(sample_id) AS sample_id, "
+                "any(method) AS method, any(verdict) AS verdict, toUInt32(any(tested_at)) AS tested_at, "
+                "toUInt32(any(issued_at)) AS issued_at, any(measurements.analyte) AS `measurements.analyte`, "
+                "any(measurements.value) AS `measurements.value`, any(measurements.unit) AS `measurements.unit`, "
+                "any(measurements.limit_value) AS `measurements.limit`, "
+                "any(measurements.verdict) AS `measurements.verdict`, "
+                f"any(registered) AS lab_registered FROM (SELECT *, lab_id IN (SELECT lab_id FROM {self.db}.labs "
+                f"WHERE 1 {self.ingested}) AS registered FROM {self.db}.lab_results WHERE {which} {self.ingested}) "
+                "GROUP BY event_id", self.params)
 
     def shipments(self, batches: str) -> tuple[str, dict[str, Any]]:
-        return ("SELECT event_id, any(shipment_id), any(batch_id), any(quantity), any(unit), any(from_org), "
-                "any(to_org), any(to_location), any(to_country), toUInt32(any(occurred_at)) AS at "
-                f"FROM {self.db}.shipments WHERE batch_id IN ({batches}) {self.ingested} GROUP BY event_id "
-                "ORDER BY at, any(shipment_id), event_id",
-                self.params)
+        """The shipments of ``batches``, filtered in a subquery (as `reports`), oldest first."""
+        return ("SELECT event_id, any(shipment_id) AS shipment_id, any(batch_id) AS batch_id, "
+                "any(quantity) AS quantity, any(unit) AS unit, any(from_org) AS from_org, any(to_org) AS to_org, "
+                "any(to_location) AS to_location, any(to_country) AS to_country, "
+                f"toUInt32(any(occurred_at)) AS occurred_at FROM (SELECT * FROM {self.db}.shipments "
+                f"WHERE batch_id IN ({batches}) {self.ingested}) GROUP BY event_id "
+                "ORDER BY occurred_at, shipment_id, event_id", self.params)
 
     @property
     def _accepted(self) -> str:
@@ -281,46 +296,43 @@ def _utc(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def _timestamps(columns: list[tuple[Any, ...]], *indexes: int) -> list[tuple[Any, ...]]:
-    """The columns with those holding seconds since the epoch turned into UTC datetimes."""
-    return [tuple(map(_utc, c)) if i in indexes else c for i, c in enumerate(columns)]
+def _depths(columns: Columns) -> dict[str, int]:
+    return dict(zip(*pick(columns, "batch_id", "depth"), strict=True))
 
 
-def _depths(columns: list[tuple[Any, ...]]) -> dict[str, int]:
-    return dict(zip(*columns, strict=True))
-
-
-def _statuses(read: dict[str, list[tuple[Any, ...]]]) -> dict[str, tuple[str, tuple[str, ...]]]:
-    batches, names, sources = read["statuses"]
+def _statuses(read: dict[str, Columns]) -> dict[str, tuple[str, tuple[str, ...]]]:
+    batches, names, sources = pick(read["statuses"], "batch_id", "status", "risk_sources")
     return {b: (status, tuple(s)) for b, status, s in zip(batches, names, sources, strict=True)}
 
 
-def _reports(columns: list[tuple[Any, ...]]) -> tuple[Report, ...]:
-    *fields, analytes, values, units, limits, verdicts, registered = _timestamps(columns, 8, 9)
-    measurements = [tuple(map(Measurement, *m)) for m in zip(analytes, values, units, limits, verdicts, strict=True)]
-    versions = list(map(LabResult, *fields, measurements))
+def _reports(columns: Columns) -> tuple[Report, ...]:
+    measured, fields = nested(converted(columns, tested_at=_utc, issued_at=_utc), "measurements.")
+    registered = fields.pop("lab_registered")
+    versions = list(decode(LabResult, fields, measurements=decode_nested(Measurement, measured)))
     return current_reports(versions, {v.lab_id for v, known in zip(versions, registered, strict=True) if known})
 
 
-def _shipments(columns: list[tuple[Any, ...]]) -> tuple[Shipment, ...]:
+def _shipments(columns: Columns) -> tuple[Shipment, ...]:
     """Shipments, oldest first (ordered by the query)."""
-    *fields, countries, at = _timestamps(columns, 9)
-    shipments = map(Shipment, *fields, [c.rstrip("\0") for c in countries], at)
-    return tuple(shipments)
+    return tuple(decode(Shipment, converted(columns, to_country=_unpadded, occurred_at=_utc)))
 
 
-def _productions(columns: list[tuple[Any, ...]]) -> tuple[Production, ...]:
+def _productions(columns: Columns) -> tuple[Production, ...]:
     """Production events, one per (event, output lot), oldest first (ordered by the query)."""
-    *fields, inputs = _timestamps(columns, 7)
-    lots = [tuple(InputLot(*lot) for lot in group) for group in inputs]
-    made = map(Production, *fields, lots)
-    return tuple(made)
+    inputs, fields = nested(converted(columns, occurred_at=_utc), "inputs.")
+    return tuple(decode(Production, fields, inputs=decode_nested(InputLot, inputs)))
+
+
+def _unpadded(country: str) -> str:
+    """A ``FixedString(2)`` value without its padding."""
+    return country.rstrip("\0")
 
 
 def _affected(batch: str, depth: int, status: str, made: Production | None) -> Affected:
     if made is None:
-        return Affected(batch, depth, status, "", None, "")
-    return Affected(batch, depth, status, made.product_id, made.quantity, made.unit)
+        return Affected(batch_id=batch, depth=depth, status=status, product_id="", quantity=None, unit="")
+    return Affected(batch_id=batch, depth=depth, status=status, product_id=made.product_id, quantity=made.quantity,
+                    unit=made.unit)
 
 
 def _names(statuses: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, str]:

@@ -6,24 +6,11 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from clickhouse_driver import Client
-from clickhouse_driver.errors import Error as DriverError
-from clickhouse_driver.errors import ErrorCodes
 
 from sinks.ddl import statements
+from sinks.drivers import driver_errors
 from sinks.rows import COLUMNS, RowBatch
-
-#: Errors that pass with time: the server is down, restarting, overloaded or briefly read-only.
-#: Anything else (a wrong column, a missing table) is a bug that no retry fixes.
-_PASSING = frozenset({
-    ErrorCodes.NETWORK_ERROR, ErrorCodes.SOCKET_TIMEOUT, ErrorCodes.TIMEOUT_EXCEEDED,
-    ErrorCodes.TOO_MANY_SIMULTANEOUS_QUERIES, ErrorCodes.MEMORY_LIMIT_EXCEEDED, ErrorCodes.TOO_MANY_PARTS,
-    ErrorCodes.TABLE_IS_READ_ONLY, ErrorCodes.NO_ZOOKEEPER, ErrorCodes.KEEPER_EXCEPTION,
-    ErrorCodes.UNKNOWN_STATUS_OF_INSERT,
-})
-
-
-class ClickHouseUnavailable(ConnectionError):
-    """ClickHouse cannot take the insert now; the same insert may succeed later."""
+from traceability.errors import ClickHouseUnavailable, SetupError
 
 
 @dataclass(frozen=True)
@@ -37,7 +24,7 @@ class ClickHouseAddress:
         """``clickhouse://host:port/database`` (native protocol; database optional)."""
         parts = urlparse(url if "://" in url else f"clickhouse://{url}")
         if parts.scheme != "clickhouse" or not parts.hostname:
-            raise ValueError(f"expected clickhouse://host:port/database, got {url!r}")
+            raise SetupError(f"expected clickhouse://host:port/database, got {url!r}")
         return cls(parts.hostname, parts.port or 9000, parts.path.strip("/") or default_database)
 
     def url(self) -> str:
@@ -55,8 +42,9 @@ def migrate(address: ClickHouseAddress) -> None:
     """Create the database and every table (idempotent)."""
     client = address.client()
     try:
-        for statement in statements(address.database):
-            client.execute(statement)
+        with driver_errors(ClickHouseUnavailable):
+            for statement in statements(address.database):
+                client.execute(statement)
     finally:
         client.disconnect()
 
@@ -64,8 +52,8 @@ def migrate(address: ClickHouseAddress) -> None:
 class ClickHouseSink:
     """Inserts row batches, one INSERT per table; the caller retries a batch that raised.
 
-    Raises ``ClickHouseUnavailable`` (a ``ConnectionError``, so transient to the writer) when
-    the server is unreachable or busy; any other driver error propagates as it is.
+    Raises ``ClickHouseUnavailable`` (transient to the writer) when the server is unreachable or
+    busy; any other driver error propagates as it is (``sinks.drivers`` decides which is which).
     """
 
     def __init__(self, address: ClickHouseAddress) -> None:
@@ -76,19 +64,15 @@ class ClickHouseSink:
         client = self._client or self._address.client()
         self._client = client
         try:
-            for table, rows in batch.items():
-                if rows:
-                    columns = ", ".join(f"`{c}`" for c in COLUMNS[table])
-                    client.execute(
-                        f"INSERT INTO {self._address.database}.{table} ({columns}) VALUES", rows
-                    )
-        except DriverError as exc:
-            self.close()  # a half-used connection is not reused
-            if exc.code in _PASSING:
-                raise ClickHouseUnavailable(str(exc)) from exc
-            raise
+            with driver_errors(ClickHouseUnavailable):
+                for table, rows in batch.items():
+                    if rows:
+                        columns = ", ".join(f"`{c}`" for c in COLUMNS[table])
+                        client.execute(
+                            f"INSERT INTO {self._address.database}.{table} ({columns}) VALUES", rows
+                        )
         except BaseException:
-            self.close()
+            self.close()  # a half-used connection is not reused
             raise
 
     def close(self) -> None:

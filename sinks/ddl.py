@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from traceability.errors import SetupError
+
 DDL_DIR = Path(__file__).resolve().parent / "ddl"
 _COMMENT = re.compile(r"^\s*--.*$", re.MULTILINE)
 _DATABASE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -18,7 +20,7 @@ def ddl_files() -> list[Path]:
 def statements(database: str) -> list[str]:
     """All DDL statements, rendered for ``database`` (each idempotent: ``IF NOT EXISTS``)."""
     if not _DATABASE.fullmatch(database):
-        raise ValueError(f"database name {database!r} is not a plain identifier")
+        raise SetupError(f"database name {database!r} is not a plain identifier (LOTLINE_DATABASE)")
     rendered = [f"CREATE DATABASE IF NOT EXISTS {database}"]
     for path in ddl_files():
         text = _COMMENT.sub("", path.read_text())

@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Protocol
 
 from sinks.rows import COLUMNS, Row, RowBatch
+from traceability.errors import Unavailable
 
 
 class Sink(Protocol):
@@ -15,8 +16,8 @@ class Sink(Protocol):
         """Store every row of ``batch`` or raise; a retry may store some rows twice.
 
         Raises:
-            OSError: (e.g. ``ConnectionError``) the store cannot take the rows now; the writer
-                retries. Anything else is a bug and stops the worker.
+            Unavailable: the store cannot take the rows now; the writer retries. Anything else
+                is a bug and stops the worker.
         """
 
 
@@ -32,7 +33,7 @@ class InMemorySink:
         self.writes += 1
         if self.fail_next:
             self.fail_next -= 1
-            raise ConnectionError("in-memory sink told to fail")
+            raise Unavailable("told to fail", service="the in-memory sink")
         for table, rows in batch.items():
             width = len(COLUMNS[table])
             if any(len(row) != width for row in rows):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from traceability.errors import Unavailable
+
 #: What a broken network or a restarting server raises (a sink translates its driver's errors
-#: into these); anything else is a bug and propagates.
-TRANSIENT: tuple[type[BaseException], ...] = (OSError, EOFError, TimeoutError)
+#: into it with ``sinks.drivers``); anything else is a bug and propagates.
+TRANSIENT: tuple[type[BaseException], ...] = (Unavailable,)
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,13 @@ from typing import NoReturn
 
 import faust
 
-from lotline.settings import Settings
 from schemas.closure_codec import ClosureCodec
 from schemas.codec import AvroCodec
 from sinks.port import Sink
 from sinks.retry import TRANSIENT, Backoff
 from streams.agents import AgentSettings, register_agents
 from streams.closure_log import ClosureLog
+from streams.config import WorkerConfig
 from streams.sink_writer import SinkWriter, exit_worker
 from streams.topics import TopicNames
 from streams.transport import LotlineApp
@@ -25,7 +25,7 @@ def utc_now() -> datetime:
 
 
 def create_app(
-    settings: Settings,
+    settings: WorkerConfig,
     *,
     bootstrap: str,
     sink: Sink,
@@ -47,7 +47,7 @@ def create_app(
         give_up: What to do when a write fails for good: an error that is not transient, or
             failures past ``sink_retry_seconds`` (default: exit the process, code 75).
     """
-    datadir = settings.state_dir / "faust"  # unused with memory://, but Faust creates it: never the cwd
+    datadir = settings.datadir  # unused with memory://, but Faust creates it: never the cwd
     datadir.mkdir(parents=True, exist_ok=True)
     app = LotlineApp(
         settings.app_id,

@@ -11,7 +11,7 @@ from aiokafka.structs import TopicPartition
 
 from schemas.closure_codec import ClosureCodec
 from streams.closure import ClosureStore
-from traceability.errors import UndecodableEvent
+from traceability.errors import BrokerUnavailable, UndecodableEvent
 from traceability.lineage import Message
 
 log = structlog.get_logger(__name__)
@@ -48,7 +48,7 @@ class ClosureLog:
             fetched = (await consumer.getmany(tp, timeout_ms=1000, max_records=10_000)).get(tp, [])
             if not fetched:
                 if time.monotonic() - idle_since > REPLAY_STALL_SECONDS:
-                    raise TimeoutError(f"{self._topic}[{partition}]: replay stalled at {position} of {committed}")
+                    raise BrokerUnavailable(f"{self._topic}[{partition}]: replay stalled at {position} of {committed}")
                 continue
             idle_since = time.monotonic()
             store.fold(partition, self._messages(r.value for r in fetched if r.offset < committed))

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from query import lineage
 from tests.integration.conftest import Deployment
-from traceability import oracle
 from traceability.events import Event, InputLot, LabResult, Measurement, OutputLot, Production
 from traceability.json_form import event_to_json
 from traceability.simulation import ChainShape, supply_chain
+from traceability.testing import oracle
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 #: About 2,500 batches, 7 edges deep, with merges across tiers, failures, corrections, withdrawals.

@@ -23,11 +23,13 @@ from clickhouse_driver import Client
 
 from deploy.kafka_admin import ensure_topics
 from deploy.processes import ProcessRecord, exited, free_port, stop
-from deploy.services import MissingDependency, start_broker, start_clickhouse
+from deploy.services import start_broker, start_clickhouse
 from lotline.settings import Settings
-from lotline.sync import OffsetReader
+from query.services import StackServices
 from sinks.clickhouse import ClickHouseAddress, migrate
+from streams.offsets import OffsetReader
 from streams.topics import TopicNames
+from traceability.errors import MissingDependency
 
 pytestmark = pytest.mark.integration
 
@@ -172,6 +174,10 @@ class Deployment:
 
     def client(self) -> Client:
         return self.address.client()
+
+    def services(self) -> StackServices:
+        """The API's services on this deployment, as ``lotline api`` wires them."""
+        return StackServices(self.infra.kafka_bootstrap, self.address, self.topics, self.settings.app_id)
 
     def committed(self, topics: Sequence[str] | None = None) -> dict[tuple[str, int], int]:
         """The workers' committed offset of every partition of ``topics`` (default: all they read)."""

@@ -10,8 +10,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from traceability import oracle
 from traceability.events import Event, Lab, LabResult, Production, Shipment
+from traceability.testing import oracle
 
 _RANK = {"pass": 0, "withdrawn": 1, "fail": 2}
 

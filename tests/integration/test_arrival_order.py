@@ -31,12 +31,10 @@ import pytest
 from fastapi.testclient import TestClient
 from kafka import KafkaProducer
 
-from deploy.local_stack import resolve_endpoints
 from query import lineage
 from query.answers import recall_json, trace_json
 from query.api import create_api
 from query.scope import ScopeReader
-from query.server import StackServices
 from schemas.codec import AvroCodec
 from tests.integration.chains import START, assert_matches_oracle, expected, write_jsonl
 from tests.integration.conftest import Deployment
@@ -165,7 +163,7 @@ def _publish_lines(dep: Deployment, events: list[Event]) -> None:
 
 
 def _post_events(dep: Deployment, events: list[Event]) -> None:
-    api = TestClient(create_api(StackServices(dep.settings, resolve_endpoints(dep.settings))))
+    api = TestClient(create_api(dep.services()))
     for start in range(0, len(events), 2_000):
         chunk = [event_to_json(e) for e in events[start:start + 2_000]]
         answer = api.post("/v1/events", json=chunk)

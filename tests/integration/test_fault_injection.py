@@ -33,12 +33,12 @@ import pytest
 
 from deploy.kafka_admin import ensure_topics
 from lotline.settings import Settings
-from lotline.sync import OffsetReader
 from query import export, history
 from query.answers import recall_json, trace_json
 from query.scope import ScopeReader
 from sinks.port import InMemorySink
 from streams.app import create_app
+from streams.offsets import OffsetReader
 from tests.integration.chains import SHAPE, START, assert_matches_oracle, disordered, expected, report, write_jsonl
 from tests.integration.conftest import Deployment, OwnServer
 from tests.integration.scope_oracle import World, recall_as_compared, trace_as_compared
@@ -185,7 +185,7 @@ def test_every_agent_runs_as_one_instance_so_no_ack_commits_past_an_unfinished_e
     """faust #606: with concurrency > 1, one instance's acks can commit offsets past events another
     instance has not finished, and a crash then loses them. No agent uses it; raising it needs
     per-instance ack tracking first, and the kill test below extended to that agent."""
-    app = create_app(Settings(state_dir=tmp_path), bootstrap="127.0.0.1:9", sink=InMemorySink())
+    app = create_app(Settings(state_dir=tmp_path).worker(), bootstrap="127.0.0.1:9", sink=InMemorySink())
     concurrency = {name: agent.concurrency for name, agent in app.agents.items()}
     assert concurrency == {"ingest": 1, "closure": 1, "dead-letters": 1}
 

@@ -11,10 +11,10 @@ import pytest
 from kafka import KafkaProducer
 
 from deploy.processes import free_port
-from lotline.sync import OffsetReader
 from query import history
 from schemas.codec import AvroCodec
 from sinks.clickhouse import migrate
+from streams.offsets import OffsetReader
 from tests.conftest import NOW, jsonl
 from tests.integration.mixed_file import mixed_file
 from traceability.events import event_to_record

@@ -34,14 +34,12 @@ from fastapi.testclient import TestClient
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.consumer.fetcher import ConsumerRecord
 
-from deploy.local_stack import resolve_endpoints
-from lotline.sync import OffsetReader
 from query import history, lineage
 from query.answers import recall_json, trace_json
 from query.api import create_api
 from query.scope import ScopeReader
-from query.server import StackServices
 from schemas.codec import AvroCodec
+from streams.offsets import OffsetReader
 from streams.topics import partition_key
 from tests.integration.chains import START
 from tests.integration.hostile_cases import Bad, BadItem, JsonCases, RawCases, canonical
@@ -145,7 +143,7 @@ def _send_hostile_input(dep, tmp_path, rng: random.Random, chain: list[Event]) -
     assert published.returncode == 1 and "Traceback" not in published.stderr, published.stderr[-3000:]
     assert published.stdout.strip() == f"published {len(line_part):,}, rejected {len(bad_lines):,}"
 
-    api = TestClient(create_api(StackServices(dep.settings, resolve_endpoints(dep.settings))))
+    api = TestClient(create_api(dep.services()))
     _post_events(api, rng, sent.items, [event_to_json(e) for e in item_part])
     sent.refused_requests = _post_bad_bodies(api)
     sent.bad_sends = len(bad_messages) + len(bad_lines) + len(sent.items)

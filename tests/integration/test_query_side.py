@@ -17,13 +17,12 @@ from datetime import UTC, datetime, timedelta
 
 import openpyxl
 import pytest
+import structlog
 from fastapi.testclient import TestClient
 
-from deploy.local_stack import resolve_endpoints
 from query.answers import recall_json, trace_json
 from query.api import create_api
 from query.scope import ScopeReader
-from query.server import StackServices
 from tests.integration.chains import RECENT, START, production, report, tick, write_jsonl
 from tests.integration.scope_oracle import World, recall_as_compared, trace_as_compared
 from traceability.events import LabResult, Measurement, Shipment
@@ -93,7 +92,7 @@ def test_trace_and_recall_agree_with_the_oracle_in_json_csv_xlsx_api_and_cli(dep
 
     world = World.of(events)
     reader = ScopeReader(deployment.client, deployment.settings.database)
-    api = TestClient(create_api(StackServices(deployment.settings, resolve_endpoints(deployment.settings))))
+    api = TestClient(create_api(deployment.services()))
     batches = _sample(world, rng)
     assert len(batches) >= 25
     for batch in batches:
@@ -155,7 +154,7 @@ def test_as_of_answers_what_was_known_before_a_failing_report_and_after_its_corr
     known_chain = _publish_and_mark(deployment, tmp_path, "chain", chain)
     known_fail = _publish_and_mark(deployment, tmp_path, "fail", [report("RESIN-1", 1, "fail")])
     known_fix = _publish_and_mark(deployment, tmp_path, "fix", [report("RESIN-1", 2, "pass")])
-    api = TestClient(create_api(StackServices(deployment.settings, resolve_endpoints(deployment.settings))))
+    api = TestClient(create_api(deployment.services()))
 
     def both(kind: str, batch: str, moment: datetime) -> dict:
         answer = api.get(f"/v1/batches/{batch}/{kind}", params={"as_of": moment.isoformat()})
@@ -195,7 +194,7 @@ def test_as_of_answers_what_was_known_before_a_failing_report_and_after_its_corr
 
 def test_bad_requests_get_clear_errors_and_published_events_become_answers(deployment):
     deployment.start_worker()
-    api = TestClient(create_api(StackServices(deployment.settings, resolve_endpoints(deployment.settings))))
+    api = TestClient(create_api(deployment.services()))
 
     unknown = api.get("/v1/batches/NO-SUCH-LOT/trace")
     assert unknown.status_code == 404 and "NO-SUCH-LOT" in unknown.json()["detail"]
@@ -260,7 +259,7 @@ def test_spreadsheets_neutralise_formulas_and_answers_leave_out_an_edge_refused_
     ]
     _publish_and_mark(deployment, tmp_path, "hostile", events[:4])
     _publish_and_mark(deployment, tmp_path, "cycle", events[4:])
-    api = TestClient(create_api(StackServices(deployment.settings, resolve_endpoints(deployment.settings))))
+    api = TestClient(create_api(deployment.services()))
 
     recall = api.get("/v1/batches/=RESIN/recall").json()
     assert [a["batch_id"] for a in recall["affected"]] == ["=RESIN", "PART-1", "TOY-1"]
@@ -298,3 +297,18 @@ def test_simulate_publishes_a_chain_with_splits_and_hubs_straight_to_the_stack(d
     recall = json.loads(json.dumps(recall_json(reader.recall(hub))))
     assert {b for b in recall_as_compared(recall, set())["affected"]} == set(world.recall(hub)["affected"])
     assert len(recall["affected"]) > 20  # the first raw lot is a hub
+
+
+def test_a_bug_while_answering_is_a_500_with_a_log_line_never_a_404(deployment, monkeypatch):
+    def broken(self, batch_id, as_of=None):
+        return {}["a key that is not there"]  # a KeyError is a LookupError: it must not pass for "unknown"
+
+    monkeypatch.setattr(ScopeReader, "trace", broken)
+    api = TestClient(create_api(deployment.services()), raise_server_exceptions=False)
+    with structlog.testing.capture_logs() as logged:
+        answer = api.get("/v1/batches/ANY-LOT/trace")
+    assert answer.status_code == 500 and answer.json() == {"detail": "internal error (logged)"}
+    [line] = [entry for entry in logged if entry["event"] == "request failed"]
+    assert line["log_level"] == "error" and line["path"] == "/v1/batches/ANY-LOT/trace"
+    assert isinstance(line["exc_info"], KeyError)
+    assert api.get("/v1/batches/ANY-LOT/recall").status_code == 404  # the real reader: not found

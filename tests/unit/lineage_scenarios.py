@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from traceability import oracle
 from traceability.lineage import Edge, Message, ResultSeen, Verdict
+from traceability.testing import oracle
 
 VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "withdrawn")
 

@@ -28,7 +28,6 @@ from streams.ingest import RawMessage, ingest
 from streams.topics import TopicNames
 from tests.conftest import NOW
 from tests.unit.lineage_scenarios import VERDICTS, Scenario, scenarios
-from traceability import oracle
 from traceability.dead_letter import DeadLetter
 from traceability.events import InputLot, LabResult, Measurement, OutputLot, Production, Shipment
 from traceability.lineage import (
@@ -41,8 +40,9 @@ from traceability.lineage import (
     route,
     status_of,
 )
-from traceability.lineage_driver import run_to_quiescence
 from traceability.simulation import ChainShape, supply_chain
+from traceability.testing import oracle
+from traceability.testing.lineage_driver import run_to_quiescence
 
 pytestmark = pytest.mark.unit
 CODEC = ClosureCodec()

@@ -21,7 +21,7 @@ from traceability.lineage import (
     own_register,
     status_of,
 )
-from traceability.lineage_driver import Run, run_to_quiescence
+from traceability.testing.lineage_driver import Run, run_to_quiescence
 
 pytestmark = pytest.mark.unit
 

@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.unit.lineage_scenarios import Scenario, scenarios
-from traceability import oracle
 from traceability.lineage import (
     AncestryUpdate,
     BatchState,
@@ -23,7 +22,8 @@ from traceability.lineage import (
     merge_updates,
     status_of,
 )
-from traceability.lineage_driver import Run, run_to_quiescence
+from traceability.testing import oracle
+from traceability.testing.lineage_driver import Run, run_to_quiescence
 
 pytestmark = pytest.mark.unit
 

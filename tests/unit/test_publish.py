@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lotline.publish import publish
 from schemas.codec import AvroCodec
+from streams.publishing import publish
 from streams.topics import TopicNames
 from tests.conftest import NOW, jsonl
 from traceability.simulation import ChainShape, supply_chain

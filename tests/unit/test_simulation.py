@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from traceability import oracle
 from traceability.events import Production, Shipment
 from traceability.simulation import COUNTRIES, ChainShape, supply_chain
+from traceability.testing import oracle
 from traceability.validation import validate
 
 pytestmark = pytest.mark.unit

@@ -7,9 +7,12 @@ import asyncio
 
 import pytest
 
+from deploy.processes import free_port
+from sinks.clickhouse import ClickHouseAddress, ClickHouseSink
 from sinks.port import InMemorySink
-from sinks.retry import Backoff
+from sinks.retry import TRANSIENT, Backoff
 from streams.sink_writer import SinkWriter
+from traceability.errors import ClickHouseUnavailable
 
 pytestmark = pytest.mark.unit
 ROW = ("r", "reason", "cli", "", "", b"x", "", -1, -1, None, 0, 0, None)
@@ -112,10 +115,7 @@ def test_an_empty_batch_is_not_written():
 
 
 def test_clickhouse_that_cannot_be_reached_is_a_transient_error_to_the_writer():
-    from deploy.processes import free_port
-    from sinks.clickhouse import ClickHouseAddress, ClickHouseSink, ClickHouseUnavailable
-
     sink = ClickHouseSink(ClickHouseAddress("127.0.0.1", free_port(), "nowhere"))
     with pytest.raises(ClickHouseUnavailable, match="Code: 210") as caught:
         sink.write({"rejects": [ROW]})
-    assert isinstance(caught.value, ConnectionError)
+    assert isinstance(caught.value, TRANSIENT)

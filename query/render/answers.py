@@ -1,4 +1,4 @@
-"""Trace and recall answers as text for a terminal: a tree upstream, tables for the rest.
+"""Trace, recall and report answers as text for a terminal: a tree upstream, tables for the rest.
 
 Long lists are cut at ``limit`` rows with a line saying how many more there are and how to get
 them all (``--json``, ``--csv``, ``--xlsx``); nothing is dropped silently.
@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from lotline.console import table
+from query.answers import report_json
+from query.render.table import table
 from traceability.events import Measurement
 from traceability.scope import Completeness, Link, Recall, Report, Trace
 
@@ -71,6 +72,25 @@ def recall_text(recall: Recall, out: TextIO, limit: int = 50) -> None:
     _rows(("recipient", "quantity", "shipments"),
           [(t.key, f"{t.quantity:g} {t.unit}", t.shipments) for t in recall.by_recipient], out, limit)
     _completeness(recall.completeness, out)
+
+
+def written_text(path: str, rows: int, recall: Recall, out: TextIO, sheets: Sequence[str] = ()) -> None:
+    """What a spreadsheet export wrote: how many tracking events and batches, and its sheets."""
+    listed = f" (sheets: {', '.join(sheets)})" if sheets else ""
+    print(f"wrote {path}: {rows:,} tracking events, {len(recall.affected):,} affected batches{listed}", file=out)
+
+
+def report_text(report: Report, out: TextIO) -> None:
+    """One report at the version that counts, its measurements, and the versions it supersedes."""
+    found = report_json(report)
+    registered = "" if found["lab_registered"] else " (not in the registry)"
+    print(f"report {found['report_id']} v{found['version']}: {found['verdict']} — batch {found['batch_id']}, "
+          f"lab {found['lab_id']}{registered}, method {found['method']}, issued {found['issued_at']}", file=out)
+    table(("analyte", "value", "unit", "limit", "verdict"),
+          [(m["analyte"], m["value"], m["unit"], "-" if m["limit"] is None else m["limit"], m["verdict"])
+           for m in found["measurements"]], out=out)
+    for old in found["superseded"]:
+        print(f"supersedes v{old['version']}: {old['verdict']}, issued {old['issued_at']}", file=out)
 
 
 def _tree(batch: str, links: Sequence[Link], statuses: dict[str, str]) -> list[str]:

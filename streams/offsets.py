@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 from kafka import KafkaConsumer, TopicPartition
 
+from sinks.drivers import driver_errors
+from traceability.errors import BrokerUnavailable, NotSynced
+
 
 @dataclass(frozen=True)
 class Lag:
@@ -30,13 +33,18 @@ class Lag:
 
 
 class OffsetReader:
-    """Reads end offsets and a group's committed offsets (no group join: works on Tansu)."""
+    """Reads end offsets and a group's committed offsets (no group join: works on Tansu).
+
+    Raises:
+        BrokerUnavailable: the broker cannot be reached (on creation or a read).
+    """
 
     def __init__(self, bootstrap: str, group: str) -> None:
-        self._tail = KafkaConsumer(
-            bootstrap_servers=bootstrap, enable_auto_commit=False, max_poll_records=1_000_000
-        )
-        self._group = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+        with driver_errors(BrokerUnavailable):
+            self._tail = KafkaConsumer(
+                bootstrap_servers=bootstrap, enable_auto_commit=False, max_poll_records=1_000_000
+            )
+            self._group = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
 
     def close(self) -> None:
         self._tail.close()
@@ -58,11 +66,12 @@ class OffsetReader:
         keeps that end, a lower bound (it proves the lag; the tail read would cost more CPU under
         load than the work being waited for). The others are always read exactly.
         """
-        tps = self.partitions(topics)
-        committed = {tp: self._group.committed(tp) or 0 for tp in tps}
-        reported = self._tail.end_offsets(tps)
-        ends = {} if exact else {tp: end for tp, end in reported.items() if end > committed[tp]}
-        ends |= self.true_ends([tp for tp in tps if tp not in ends], reported)
+        with driver_errors(BrokerUnavailable):
+            tps = self.partitions(topics)
+            committed = {tp: self._group.committed(tp) or 0 for tp in tps}
+            reported = self._tail.end_offsets(tps)
+            ends = {} if exact else {tp: end for tp, end in reported.items() if end > committed[tp]}
+            ends |= self.true_ends([tp for tp in tps if tp not in ends], reported)
         return [Lag(tp.topic, tp.partition, committed[tp], ends[tp]) for tp in tps]
 
     def true_ends(self, tps: list[TopicPartition], reported: dict[TopicPartition, int]) -> dict[TopicPartition, int]:
@@ -96,7 +105,7 @@ def wait_for_sync(
     letters) are counted before the answer is "synced".
 
     Raises:
-        TimeoutError: still behind after ``timeout`` seconds (the message says where).
+        NotSynced: still behind after ``timeout`` seconds (the message says where).
     """
     deadline = time.monotonic() + timeout
     clean = 0
@@ -109,5 +118,5 @@ def wait_for_sync(
             return lags
         if time.monotonic() > deadline:
             worst = [f"{lag.topic}[{lag.partition}] {lag.behind} behind" for lag in lags if lag.behind]
-            raise TimeoutError(f"not synced after {timeout:.0f} s: {', '.join(worst[:5])}")
+            raise NotSynced(f"not synced after {timeout:.0f} s: {', '.join(worst[:5])}")
         time.sleep(poll_seconds)

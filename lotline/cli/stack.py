@@ -1,0 +1,81 @@
+"""Commands that run things: ``stack up|down|status``, ``worker`` and ``api``.
+
+Heavy modules (Faust, FastAPI, the drivers) are imported inside the commands that use them, so
+``lotline --help`` and the quick commands start in about 0.2 s instead of about 0.8 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from lotline.cli.exits import EXIT_OK, EXIT_UNAVAILABLE
+from lotline.settings import Settings
+from traceability.errors import SetupError, Unavailable
+
+
+def register(sub: Any) -> None:
+    stack = sub.add_parser("stack", help="start, stop or inspect the local stack (broker, ClickHouse, workers)")
+    stack.add_argument("action", choices=("up", "down", "status"))
+    stack.set_defaults(run=run_stack)
+
+    sub.add_parser("worker", help="run one stream worker in the foreground").set_defaults(run=run_worker)
+
+    api = sub.add_parser("api", help="serve the HTTP API (OpenAPI docs at /docs) in the foreground")
+    api.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    api.add_argument("--port", type=int, default=8400, help="port to listen on (default 8400)")
+    api.set_defaults(run=run_api)
+
+
+def run_stack(settings: Settings, args: argparse.Namespace) -> int:
+    from deploy import local_stack  # lazy: start-up time (drivers)
+    from query.render.operations import stack_text
+
+    if args.action == "up":
+        local_stack.up(settings.stack())
+    elif args.action == "down":
+        local_stack.down(settings.stack())
+        return EXIT_OK
+    stack_text(local_stack.status(settings.stack()), sys.stdout)
+    return EXIT_OK
+
+
+def run_worker(settings: Settings, args: argparse.Namespace) -> int:
+    import faust  # lazy: start-up time (Faust, aiokafka)
+
+    from deploy.kafka_admin import partition_count
+    from deploy.local_stack import resolve_endpoints
+    from sinks.clickhouse import ClickHouseSink
+    from streams.app import create_app
+    from streams.topics import TopicNames
+
+    endpoints = resolve_endpoints(settings.stack())
+    try:
+        closure_partitions = partition_count(endpoints.kafka_bootstrap, TopicNames(settings.topic_prefix).closure)
+    except (Unavailable, SetupError) as exc:
+        print(f"lotline: cannot start a worker: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    app = create_app(
+        settings.worker(), bootstrap=endpoints.kafka_bootstrap, sink=ClickHouseSink(endpoints.clickhouse),
+        closure_partitions=closure_partitions,
+    )
+    faust.Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
+    return EXIT_OK
+
+
+def run_api(settings: Settings, args: argparse.Namespace) -> int:
+    """The API server process: services on the stack's endpoints, served by uvicorn until interrupted."""
+    import uvicorn  # lazy: start-up time (FastAPI, uvicorn)
+
+    from deploy.local_stack import resolve_endpoints
+    from query.api import create_api
+    from query.services import StackServices
+    from streams.topics import TopicNames
+
+    endpoints = resolve_endpoints(settings.stack())
+    services = StackServices(endpoints.kafka_bootstrap, endpoints.clickhouse, TopicNames(settings.topic_prefix),
+                             settings.app_id)
+    level = "warning" if settings.log_level == "info" else settings.log_level
+    uvicorn.run(create_api(services), host=args.host, port=args.port, log_level=level)
+    return EXIT_OK

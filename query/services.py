@@ -1,0 +1,111 @@
+"""The API's services on a real deployment: ClickHouse and Kafka clients behind ``ApiServices``."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from datetime import UTC, datetime
+
+from clickhouse_driver import Client
+
+from query.metrics import PipelineReading, pipeline_text
+from query.scope import ScopeReader
+from schemas.codec import AvroCodec
+from sinks.clickhouse import ClickHouseAddress
+from sinks.drivers import driver_errors
+from streams.offsets import Lag, OffsetReader
+from streams.producer import CheckedProducer
+from streams.publishing import PublishReport, publish
+from streams.topics import TopicNames
+from traceability.errors import BrokerUnavailable, ClickHouseUnavailable, Unavailable
+
+
+class StackServices:
+    """One per API process. ClickHouse clients are per thread; the Kafka clients are shared under locks.
+
+    Args:
+        kafka_bootstrap: ``host:port`` of the broker events are published to.
+        clickhouse: Where answers are read.
+        topics: The deployment's topics.
+        group: The workers' consumer group, whose lag ``/metrics`` reports.
+    """
+
+    def __init__(self, kafka_bootstrap: str, clickhouse: ClickHouseAddress, topics: TopicNames, group: str) -> None:
+        self._bootstrap = kafka_bootstrap
+        self._clickhouse = clickhouse
+        self._topics = topics
+        self._group = group
+        self._codec = AvroCodec()
+        self._local = threading.local()
+        self._publishing = threading.Lock()
+        self._producer: CheckedProducer | None = None
+        self._reading = threading.Lock()
+        self._offsets: OffsetReader | None = None
+
+    def reader(self) -> ScopeReader:
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = self._local.reader = ScopeReader(self._clickhouse.client, self._clickhouse.database)
+        return reader
+
+    def publish(self, lines: list[bytes]) -> PublishReport:
+        # One request at a time: a failed send must fail the request that made it, not the next one.
+        with self._publishing:
+            try:
+                self._producer = self._producer or CheckedProducer(self._bootstrap)
+                return publish(lines, self._producer, codec=self._codec, topics=self._topics,
+                               now=datetime.now(UTC), source="api")
+            except Unavailable:
+                self._producer = None
+                raise
+
+    def health(self) -> dict[str, str]:
+        checks = {"kafka": _reachable(self._bootstrap)}
+        try:
+            with driver_errors(ClickHouseUnavailable):
+                self._client().execute("SELECT 1")
+            checks["clickhouse"] = "ok"
+        except Unavailable as exc:
+            checks["clickhouse"] = f"unreachable: {exc.detail}"
+        return checks
+
+    def pipeline_metrics(self) -> str:
+        return pipeline_text(PipelineReading(self._lags(), *self._stored()))
+
+    def _lags(self) -> list[Lag] | None:
+        if _reachable(self._bootstrap) != "ok":
+            return None
+        with self._reading:
+            try:
+                self._offsets = self._offsets or OffsetReader(self._bootstrap, self._group)
+                return self._offsets.lags(self._topics.consumed, exact=False)
+            except BrokerUnavailable:
+                self._offsets = None
+                return None
+
+    def _stored(self) -> tuple[dict[str, int] | None, int | None]:
+        try:
+            with driver_errors(ClickHouseUnavailable):
+                rows = self._client().execute(
+                    "SELECT table, sum(rows) FROM system.parts WHERE database = %(db)s AND active GROUP BY table",
+                    {"db": self._clickhouse.database},
+                )
+        except Unavailable:
+            return None, None
+        stored = {table: int(n) for table, n in rows}
+        return stored, stored.get("rejects", 0)
+
+    def _client(self) -> Client:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self._clickhouse.client()
+        return client
+
+
+def _reachable(bootstrap: str) -> str:
+    host, _, port = bootstrap.split(",")[0].rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=1):
+            return "ok"
+    except OSError as exc:
+        return f"unreachable: {exc}"
