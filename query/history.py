@@ -35,14 +35,17 @@ def counts(client: Client, database: str) -> Counts:
 
 
 def rejects(client: Client, database: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Distinct rejects, most recent first: reason, source, kind, event id, original bytes."""
-    rows = client.execute(
-        f"SELECT reject_id, any(reason), any(source), any(event_kind), any(event_id), "
-        f"any(original), min(rejected_at) AS first FROM {database}.rejects "
-        f"GROUP BY reject_id ORDER BY first DESC, reject_id LIMIT {int(limit)}",
-        settings={"strings_as_bytes": True},
+    """Distinct rejects, most recent first: reason, source, kind, event id, original bytes.
+
+    Each reject is keyed by the names of the query's columns, in the query's order.
+    """
+    rows, types = client.execute(
+        "SELECT reject_id, any(reason) AS reason, any(source) AS source, any(event_kind) AS event_kind, "
+        "any(event_id) AS event_id, any(original) AS original, min(rejected_at) AS rejected_at "
+        f"FROM {database}.rejects GROUP BY reject_id ORDER BY rejected_at DESC, reject_id LIMIT {int(limit)}",
+        settings={"strings_as_bytes": True}, with_column_types=True,
     )
-    keys = ("reject_id", "reason", "source", "event_kind", "event_id", "original", "rejected_at")
+    keys = [name for name, _type in types]
     return [{k: _text(k, v) for k, v in zip(keys, row, strict=True)} for row in rows]
 
 
@@ -52,22 +55,22 @@ def _text(key: str, value: Any) -> Any:
 
 
 def recent(client: Client, database: str, table: str, limit: int = 5) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """The latest distinct events of one history table (newest ingest first)."""
+    """The latest distinct events of one history table (newest ingest first): column names, rows."""
     if table not in HISTORY_TABLES:
         raise ValueError(f"unknown table {table!r}")
-    columns = {
-        "lab_results": "event_id, batch_id, report_id, report_version, lab_id, verdict, issued_at",
-        "production_events": "event_id, org_id, site, inputs.batch_id, outputs.batch_id, occurred_at",
-        "shipments": "event_id, shipment_id, batch_id, quantity, unit, to_org, to_country, occurred_at",
-        "labs": "event_id, lab_id, name, accreditation_body, accreditation_number, region",
+    shown = {
+        "lab_results": ("batch_id", "report_id", "report_version", "lab_id", "verdict", "issued_at"),
+        "production_events": ("org_id", "site", "inputs.batch_id", "outputs.batch_id", "occurred_at"),
+        "shipments": ("shipment_id", "batch_id", "quantity", "unit", "to_org", "to_country", "occurred_at"),
+        "labs": ("lab_id", "name", "accreditation_body", "accreditation_number", "region"),
     }[table]
-    names = [c.strip() for c in columns.split(",")]
-    picked = ", ".join(f"any({c})" for c in names[1:])
-    rows = client.execute(
-        f"SELECT event_id, {picked}, min(ingested_at) AS first FROM {database}.{table} "
-        f"GROUP BY event_id ORDER BY first DESC, event_id LIMIT {int(limit)}"
+    picked = "".join(f", any({c}) AS `{c}`" for c in shown)
+    rows, types = client.execute(
+        f"SELECT event_id{picked} FROM {database}.{table} "
+        f"GROUP BY event_id ORDER BY min(ingested_at) DESC, event_id LIMIT {int(limit)}",
+        with_column_types=True,
     )
-    return names, [row[:-1] for row in rows]
+    return [name for name, _type in types], rows
 
 
 def _scalar(client: Client, sql: str) -> int:

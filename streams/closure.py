@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from schemas.closure_codec import ClosureCodec
-from sinks.rows import RowBatch, new_batch
+from sinks.rows import RowBatch, add_row, new_batch
 from traceability.dead_letter import DeadLetter
 from traceability.events import Event, LabResult, Production
 from traceability.lineage import (
@@ -225,16 +225,21 @@ def _restated(state: BatchState) -> StatusChange:
 def _record(outcome: ClosureOutcome, fact: Fact, item: Delivered, now: datetime, codec: ClosureCodec,
             topic: str) -> None:
     if isinstance(fact, ClosureRow):
-        outcome.rows["closure"].append((fact.descendant, fact.ancestor, fact.depth, now))
+        add_row(outcome.rows, "closure",
+                {"descendant": fact.descendant, "ancestor": fact.ancestor, "depth": fact.depth, "known_at": now})
     elif isinstance(fact, StatusChange):
-        outcome.rows["batch_status"].append(
-            (fact.batch, fact.status, list(fact.risk_sources), item.seq, item.partition, now)
-        )
+        add_row(outcome.rows, "batch_status", {
+            "batch_id": fact.batch, "status": fact.status, "risk_sources": list(fact.risk_sources),
+            "seq": item.seq, "closure_partition": item.partition, "known_at": now,
+        })
     elif isinstance(fact, CycleRejected):
         outcome.dead_letters.append(_cycle_letter(fact, item, now, codec, topic))
         if fact.edge is not None:
             edge = fact.edge
-            outcome.rows["refused_edges"].append((edge.event_id, edge.parent, edge.child, fact.reason, now))
+            add_row(outcome.rows, "refused_edges", {
+                "event_id": edge.event_id, "parent_batch": edge.parent, "child_batch": edge.child,
+                "reason": fact.reason, "known_at": now,
+            })
 
 
 def _cycle_letter(fact: CycleRejected, item: Delivered, now: datetime, codec: ClosureCodec,

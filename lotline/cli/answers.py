@@ -16,6 +16,11 @@ from typing import Any
 
 from lotline.cli.exits import EXIT_OK
 from lotline.settings import Settings
+from query import export
+from query.answers import recall_json, report_json, trace_json
+from query.params import identifier, moment
+from query.render.answers import recall_text, report_text, trace_text, written_text
+from traceability.errors import ClickHouseUnavailable
 
 _AS_OF = {"metavar": "TIME", "help": "answer as known at TIME (ISO 8601 with a zone, e.g. 2026-11-20T12:00:00Z)"}
 
@@ -73,11 +78,9 @@ def _ask(settings: Settings, args: argparse.Namespace, id_field: str, question: 
         NotFound: nothing is known about the id (as of the time asked).
         Unavailable: ClickHouse cannot be reached.
     """
-    from deploy.local_stack import resolve_endpoints  # lazy: start-up time (ClickHouse driver)
-    from query.params import identifier, moment
+    from deploy.local_stack import resolve_endpoints  # lazy: start-up time (the drivers)
     from query.scope import ScopeReader
     from sinks.drivers import driver_errors
-    from traceability.errors import ClickHouseUnavailable
 
     asked = identifier(id_field, getattr(args, id_field)), moment("--as-of", args.as_of)
     address = resolve_endpoints(settings.stack()).clickhouse
@@ -86,9 +89,6 @@ def _ask(settings: Settings, args: argparse.Namespace, id_field: str, question: 
 
 
 def run_trace(settings: Settings, args: argparse.Namespace) -> int:
-    from query.answers import trace_json
-    from query.render.answers import trace_text
-
     answer = _ask(settings, args, "batch", "trace")
     if args.json:
         print(json.dumps(trace_json(answer), indent=2))
@@ -98,10 +98,6 @@ def run_trace(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_recall(settings: Settings, args: argparse.Namespace) -> int:
-    from query import export
-    from query.answers import recall_json
-    from query.render.answers import recall_text, written_text
-
     answer = _ask(settings, args, "batch", "recall")
     if args.json:
         print(json.dumps(recall_json(answer), indent=2))
@@ -119,9 +115,6 @@ def run_recall(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_report(settings: Settings, args: argparse.Namespace) -> int:
-    from query.answers import report_json
-    from query.render.answers import report_text
-
     answer = _ask(settings, args, "report_id", "report")
     if args.json:
         print(json.dumps(report_json(answer), indent=2))
@@ -135,7 +128,6 @@ def run_history(settings: Settings, args: argparse.Namespace) -> int:
     from query import history, lineage
     from query.render.operations import history_text
     from sinks.drivers import driver_errors
-    from traceability.errors import ClickHouseUnavailable
 
     address = resolve_endpoints(settings.stack()).clickhouse
     with driver_errors(ClickHouseUnavailable):
@@ -152,7 +144,6 @@ def run_rejects(settings: Settings, args: argparse.Namespace) -> int:
     from query import history
     from query.render.operations import rejects_text
     from sinks.drivers import driver_errors
-    from traceability.errors import ClickHouseUnavailable
 
     address = resolve_endpoints(settings.stack()).clickhouse
     with driver_errors(ClickHouseUnavailable):
