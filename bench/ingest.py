@@ -10,8 +10,13 @@ them), then measures, one after the other on the same loaded topic:
   messages, commit. Timed from its first commit to the moment every report is committed, which
   is when `lotline sync` would return, so every report counted is queryable (checked after).
 
+* **signed**: the same worker on a second topic set holding the same reports, each signed by
+  the bench lab's registered Ed25519 key (a compact JWS per report, checked in the stream: read,
+  signature, claims against the event, acceptance against the lab's accreditation).
+
 Both time only the steady part (first event to last), not the group join. Reported: reports/s
-for each, their ratio (DESIGN §8 asks ≥ 0.7) and the target (≥ 7.5k reports/s).
+for each, their ratio (DESIGN §8 asks ≥ 0.7), the target (≥ 7.5k reports/s), and what signature
+checking costs: 1 − signed/unsigned (DESIGN §8 asks ≤ 15 % of the ceiling's budget).
 
 Usage: ``.venv/bin/python bench/ingest.py [--reports N] [--rounds R]``
 Figures go to stdout (markdown) and bench/results/ingest.json.
@@ -20,6 +25,7 @@ Figures go to stdout (markdown) and bench/results/ingest.json.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -33,11 +39,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.own_stack import own_stack, passing_report, send  # noqa: E402
+from deploy.kafka_admin import ensure_topics  # noqa: E402
 from lotline.settings import Settings  # noqa: E402
+from schemas import credential  # noqa: E402
 from sinks.clickhouse import ClickHouseAddress  # noqa: E402
 from streams.offsets import OffsetReader  # noqa: E402
 from streams.topics import TopicNames  # noqa: E402
-from traceability.events import LabResult  # noqa: E402
+from traceability.events import Event, Lab, LabResult  # noqa: E402
+from traceability.registry import Accreditation, SigningKey  # noqa: E402
+
+SIGNED_PREFIX = "lotline-signed"
 
 
 def main() -> int:
@@ -52,19 +63,26 @@ def main() -> int:
 
     with own_stack(workers=0) as stack:
         bootstrap, address = stack.endpoints.kafka_bootstrap, stack.endpoints.clickhouse
-        loaded = _load(bootstrap, args.reports)
+        loaded = _load(bootstrap, _reports(args.reports), Settings().topic_prefix)
+        ensure_topics(bootstrap, TopicNames(SIGNED_PREFIX).consumed, Settings().partitions)
+        signing = _load(bootstrap, _signed(_reports(args.reports)), SIGNED_PREFIX)
         rounds = []
         for n in range(args.rounds):
             ceiling = _ceiling(stack.env, args.reports, f"bench-ceiling-{n}")
             stream = _stream(stack.env, bootstrap, address, args.reports, f"bench-lotline-{n}")
-            rounds.append({"ceiling_per_s": ceiling, **stream})
+            signed = _stream({**stack.env, "LOTLINE_TOPIC_PREFIX": SIGNED_PREFIX}, bootstrap, address, args.reports,
+                             f"bench-signed-{n}", SIGNED_PREFIX)
+            rounds.append({"ceiling_per_s": ceiling, **stream, "signed_per_s": signed["reports_per_s"]})
 
     ceiling = statistics.median(r["ceiling_per_s"] for r in rounds)
     lotline = statistics.median(r["reports_per_s"] for r in rounds)
+    signed_rate = statistics.median(r["signed_per_s"] for r in rounds)
     figures = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"), "reports": args.reports,
-        "load_seconds": loaded, "rounds": rounds, "ceiling_per_s": round(ceiling), "lotline_per_s": round(lotline),
-        "ratio": round(lotline / ceiling, 3), "target_ratio": 0.7, "target_per_s": 7500,
+        "load_seconds": loaded, "signed_load_seconds": signing, "rounds": rounds, "ceiling_per_s": round(ceiling),
+        "lotline_per_s": round(lotline), "ratio": round(lotline / ceiling, 3), "target_ratio": 0.7,
+        "target_per_s": 7500, "signed_per_s": round(signed_rate),
+        "signature_cost": round(1 - signed_rate / lotline, 3), "target_signature_cost": 0.15,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=2) + "\n")
@@ -77,12 +95,27 @@ def _reports(count: int) -> list[LabResult]:
     return [passing_report(str(i), f"LOT-{i % 20_000:05d}", at) for i in range(count)]
 
 
-def _load(bootstrap: str, count: int) -> float:
-    """Publish the reports as `lotline publish` would (Avro, keyed by batch); returns seconds."""
+def _signed(reports: list[LabResult]) -> list[Event]:
+    """The bench lab's registry entry with a key, then every report signed with that key."""
+    key = credential.new_key()
+    kid = credential.default_kid("LAB-BENCH", key)
+    at = reports[0].issued_at - timedelta(days=30)
+    lab = Lab("bench-lab", "LAB-BENCH", "Bench Lab", "CNAS", "L0001", ("GB 6675.4-2014",), "CN-ZJ", at,
+              at + timedelta(days=365), (), at,
+              accreditations=(Accreditation("CNAS", "CNAS L0001", at, at + timedelta(days=365), (),
+                                            ("GB 6675.4-2014",), (), ()),),
+              keys=(SigningKey(kid, json.dumps(credential.public_jwk(key, kid)), at, None, None, ""),))
+    claimed = credential.ClaimedAccreditation("CNAS", "CNAS L0001")
+    return [lab, *(dataclasses.replace(r, credential=credential.sign(r, key, kid=kid, accreditation=claimed))
+                   for r in reports)]
+
+
+def _load(bootstrap: str, events: list[Event], prefix: str) -> float:
+    """Publish the events as `lotline publish` would (Avro, keyed by batch); returns seconds."""
     began = time.perf_counter()
-    send(_reports(count), bootstrap)
+    send(events, bootstrap, prefix)
     seconds = time.perf_counter() - began
-    print(f"loaded {count:,} reports in {seconds:.1f} s", file=sys.stderr)
+    print(f"loaded {len(events):,} events on {prefix} in {seconds:.1f} s", file=sys.stderr)
     return round(seconds, 1)
 
 
@@ -137,10 +170,10 @@ def _ceiling_worker(count: int) -> int:
     return 1
 
 
-def _stream(env: dict[str, str], bootstrap: str, address: ClickHouseAddress, count: int, group: str
-            ) -> dict[str, float]:
+def _stream(env: dict[str, str], bootstrap: str, address: ClickHouseAddress, count: int, group: str,
+            prefix: str | None = None) -> dict[str, float]:
     env = {**env, "LOTLINE_APP_ID": group}
-    topics = TopicNames(Settings().topic_prefix)
+    topics = TopicNames(prefix or Settings().topic_prefix)
     reader = OffsetReader(bootstrap, group)
     log = open(Path(env["LOTLINE_STATE_DIR"]) / f"{group}.log", "wb")  # noqa: SIM115
     worker = subprocess.Popen([sys.executable, "-m", "lotline", "worker"], env=env, stdout=log,
@@ -181,6 +214,9 @@ def _table(f: dict) -> str:  # type: ignore[type-arg]
         f"| Lotline (decode, validate, ClickHouse rows, closure messages, commit) | {f['lotline_per_s']:,} reports/s |",
         f"| Lotline / ceiling | {f['ratio']} (target ≥ {f['target_ratio']}) |",
         f"| target | ≥ {f['target_per_s']:,} reports/s |",
+        f"| Lotline, every report signed and checked in the stream | {f['signed_per_s']:,} reports/s |",
+        f"| cost of signature checking (1 − signed / unsigned) | {f['signature_cost']:.1%} "
+        f"(target ≤ {f['target_signature_cost']:.0%}) |",
     ])
 
 

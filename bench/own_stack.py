@@ -55,9 +55,9 @@ def passing_report(tag: str, batch: str, at: datetime) -> LabResult:
                      "pass", at, at, _PASSING)
 
 
-def send(events: Iterable[Event], bootstrap: str) -> int:
+def send(events: Iterable[Event], bootstrap: str, prefix: str | None = None) -> int:
     """Publish events as `lotline publish` would (Avro, keyed as the worker expects); returns the count."""
-    codec, topics, sent = AvroCodec(), TopicNames(Settings().topic_prefix), 0
+    codec, topics, sent = AvroCodec(), TopicNames(prefix or Settings().topic_prefix), 0
     with CheckedProducer(bootstrap) as producer:
         for event in events:
             producer.send(topics.for_kind(event.kind), codec.encode(event), key=partition_key(event))

@@ -64,6 +64,21 @@ class Settings(BaseSettings):
 
     log_level: str = "info"
 
+    # Labs move to signing gradually: unsigned reports are accepted and flagged unless this is set.
+    require_signatures: bool = Field(False, description="dead-letter lab results that carry no credential")
+
+    # The transparency log (DESIGN §5). Its origin names it in every checkpoint and is its key's name
+    # (C2SP): a deployment sets it to its public host and path, e.g. `trace.example.org/log`, and keeps
+    # both for good, since witnesses pin the key and hold the log to the checkpoints it signed.
+    log_key_file: Path = Field(
+        default_factory=lambda data: Path(data.get("state_dir") or _default_state_dir()) / "log.key.pem",
+        description="the log's Ed25519 signing key (PKCS#8 PEM, made with mode 0600 on first use)",
+    )
+    log_origin: str = Field("lotline/log", pattern=r"^[^\s+\x00-\x1f\x7f]+$",
+                            description="the log's C2SP origin: set it to the deployment's public host + path")
+    # Where the public reaches the API: QR codes lead to <public_url>/r/<lab>/<report>.
+    public_url: str = Field("http://127.0.0.1:8400", description="the API's public address, for QR codes")
+
     @classmethod
     def load(cls, **overrides: object) -> Settings:
         """The settings from ``LOTLINE_*`` variables and ``overrides``.
@@ -88,6 +103,7 @@ class Settings(BaseSettings):
             fetch_max_wait_ms=self.fetch_max_wait_ms, broker_session_timeout=self.broker_session_timeout,
             broker_rebalance_timeout=self.broker_rebalance_timeout,
             broker_heartbeat_interval=self.broker_heartbeat_interval,
+            require_signatures=self.require_signatures,
         )
 
     def stack(self) -> StackConfig:

@@ -12,6 +12,7 @@ from typing import Any
 from traceability.events import LabResult, Shipment
 from traceability.json_form import utc_text
 from traceability.scope import Completeness, Production, Recall, Related, Report, Total, Trace
+from traceability.verification import Verification
 
 
 def trace_json(trace: Trace) -> dict[str, Any]:
@@ -58,14 +59,24 @@ def recall_json(recall: Recall) -> dict[str, Any]:
 
 
 def report_json(report: Report) -> dict[str, Any]:
+    """A report at the version that counts: its judgement (``outcome``, ``acceptance``, whether it
+    ``counts`` towards the batch's status), and its other versions with theirs."""
     return {
         **_version(report.current),
+        **_standing(report, report.current),
         "lab_registered": report.lab_registered,
         "superseded": [
-            {"version": v.report_version, "verdict": v.verdict, "issued_at": _time(v.issued_at), "event_id": v.event_id}
+            {"version": v.report_version, "verdict": v.verdict, "issued_at": _time(v.issued_at), "event_id": v.event_id,
+             **_standing(report, v)}
             for v in report.superseded
         ],
     }
+
+
+def _standing(report: Report, version: LabResult) -> dict[str, Any]:
+    standing = report.standing(version)
+    counts = standing.counts if standing.outcome != "pending" else True
+    return {"outcome": standing.outcome, "acceptance": standing.acceptance, "counts": counts}
 
 
 def _version(r: LabResult) -> dict[str, Any]:
@@ -115,3 +126,39 @@ def _completeness(c: Completeness) -> dict[str, Any]:
 
 def _time(moment: datetime | None) -> str | None:
     return None if moment is None else utc_text(moment)
+
+
+def verification_json(v: Verification, *, public: bool = False) -> dict[str, Any]:
+    """A verification answer; ``public`` leaves out what only some roles may see (measurements)."""
+    r, accreditation, lab = v.version, v.accreditation, v.lab
+    return {
+        "lab_id": r.lab_id, "report_id": r.report_id, "version": r.report_version, "event_id": r.event_id,
+        "outcome": v.standing.outcome, "acceptance": v.standing.acceptance,
+        "counts": v.standing.counts if v.standing.outcome != "pending" else True,
+        "batch_id": r.batch_id, "verdict": r.verdict, "method": r.method,
+        "tested_at": _time(r.tested_at), "issued_at": _time(r.issued_at),
+        "lab": None if lab is None else {"lab_id": lab.lab_id, "name": lab.name, "legal_id": lab.legal_id,
+                                          "names": list(lab.names)},
+        "accreditation": None if accreditation is None else {
+            "body_id": accreditation.body_id, "number": accreditation.number,
+            "valid_from": _time(accreditation.valid_from), "valid_until": _time(accreditation.valid_until),
+            "status_at_issue": accreditation.status_at(r.issued_at),
+            "body_name": v.body.name if v.body else None,
+            "body_mra_signatory_at_issue": v.body.mra_signatory_at(r.issued_at) if v.body else None,
+        },
+        "method_in_scope": v.method_in_scope,
+        "latest_version": v.latest_version, "superseded_by": v.superseded_by, "withdrawn": v.withdrawn,
+        "published": v.published, "matches_published": v.matches_published,
+        "recognition": None if v.recognition is None else {
+            "regulator_id": v.recognition.regulator_id, "name": v.recognition.name,
+            "jurisdiction": list(v.recognition.jurisdiction), "recognised": v.recognition.recognised,
+            "reasons": list(v.recognition.reasons),
+        },
+        "log": None if v.logged is None else {
+            "index": v.logged.index, "size": v.logged.size, "root": v.logged.root.hex(),
+            "proof": [h.hex() for h in v.logged.proof], "verified": v.logged.verified,
+        },
+        **({} if public else {"measurements": [
+            {"analyte": m.analyte, "value": m.value, "unit": m.unit, "limit": m.limit, "verdict": m.verdict}
+            for m in r.measurements]}),
+    }

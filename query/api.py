@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Protocol
 
 import structlog
-from fastapi import Body, FastAPI, Path, Query, Request
+from fastapi import APIRouter, Body, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from query import export
@@ -31,6 +31,8 @@ from query.answers import recall_json, report_json, trace_json
 from query.metrics import ApiMetrics
 from query.params import identifier, moment
 from query.scope import ScopeReader
+from query.trust_api import trust_router
+from query.verification import Verifier
 from sinks.drivers import driver_errors
 from streams.publishing import PublishReport
 from traceability.errors import BadParameter, ClickHouseUnavailable, NotFound, Unavailable
@@ -54,6 +56,9 @@ class ApiServices(Protocol):
     def pipeline_metrics(self) -> str:
         """Prometheus text about the pipeline (topics, lag, stored events), read now."""
 
+    def verifier(self) -> Verifier:
+        """A verifier of reports and credentials for the calling thread."""
+
 
 @dataclass(frozen=True)
 class _Asked:
@@ -66,7 +71,8 @@ AsOf = Annotated[str | None, Query(description="answer as known at this moment (
 BatchId = Annotated[str, Path(description="batch (lot) id", examples=["TOY-CAR-2611-001"])]
 
 
-def create_api(services: ApiServices, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> FastAPI:
+def create_api(services: ApiServices, now: Callable[[], datetime] = lambda: datetime.now(UTC),
+               log: APIRouter | None = None) -> FastAPI:
     api = FastAPI(
         title="Lotline", version="1",
         description="Trace a batch, scope a recall, read a lab report, publish events. Every answer can be "
@@ -165,6 +171,10 @@ def create_api(services: ApiServices, now: Callable[[], datetime] = lambda: date
             for i, item in enumerate(items)
         ]
         return {"published": report.published, "rejected": len(reasons), "results": results}
+
+    api.include_router(trust_router(services, timed))
+    if log is not None:  # the transparency log (`query.log_api.log_router`), wired by `lotline api`
+        api.include_router(log)
 
     @api.get("/healthz", tags=["operations"])
     def healthz() -> JSONResponse:

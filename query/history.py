@@ -37,12 +37,15 @@ def counts(client: Client, database: str) -> Counts:
 def rejects(client: Client, database: str, limit: int = 20) -> list[dict[str, Any]]:
     """Distinct rejects, most recent first: reason, source, kind, event id, original bytes.
 
-    Each reject is keyed by the names of the query's columns, in the query's order.
+    A report refused again for another reason (its lab's record changed: a key it was signed with
+    turned out to be revoked, say) is listed once per reason. Each reject is keyed by the names of
+    the query's columns, in the query's order.
     """
     rows, types = client.execute(
-        "SELECT reject_id, any(reason) AS reason, any(source) AS source, any(event_kind) AS event_kind, "
+        "SELECT reject_id, reason, any(source) AS source, any(event_kind) AS event_kind, "
         "any(event_id) AS event_id, any(original) AS original, min(rejected_at) AS rejected_at "
-        f"FROM {database}.rejects GROUP BY reject_id ORDER BY rejected_at DESC, reject_id LIMIT {int(limit)}",
+        f"FROM {database}.rejects GROUP BY reject_id, reason ORDER BY rejected_at DESC, reject_id "
+        f"LIMIT {int(limit)}",
         settings={"strings_as_bytes": True}, with_column_types=True,
     )
     keys = [name for name, _type in types]
@@ -63,6 +66,8 @@ def recent(client: Client, database: str, table: str, limit: int = 5) -> tuple[l
         "production_events": ("org_id", "site", "inputs.batch_id", "outputs.batch_id", "occurred_at"),
         "shipments": ("shipment_id", "batch_id", "quantity", "unit", "to_org", "to_country", "occurred_at"),
         "labs": ("lab_id", "name", "accreditation_body", "accreditation_number", "region"),
+        "accreditation_bodies": ("body_id", "name", "economy", "registered_at"),
+        "regulators": ("regulator_id", "name", "jurisdiction", "registered_at"),
     }[table]
     picked = "".join(f", any({c}) AS `{c}`" for c in shown)
     rows, types = client.execute(

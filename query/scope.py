@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 from clickhouse_driver import Client
 
 from query.columns import Columns, converted, decode, decode_nested, decode_tuples, named, nested, pick, renamed
-from traceability.errors import UnknownBatch, UnknownReport
+from traceability.errors import BadParameter, UnknownBatch, UnknownReport
 from traceability.events import InputLot, LabResult, Measurement, Shipment
 from traceability.scope import (
     Affected,
@@ -41,6 +41,7 @@ from traceability.scope import (
     Production,
     Recall,
     Report,
+    Standing,
     Trace,
     completeness,
     current_reports,
@@ -120,6 +121,7 @@ class ScopeReader:
             "links": q.links(f"{q.upstream} UNION ALL {q.itself}"),
             "products": q.products(q.downstream),
             "reports": q.reports(f"batch_id IN ({q.upstream} UNION ALL {q.itself})"),
+            "judgements": q.judgements(f"batch_id IN ({q.upstream} UNION ALL {q.itself})"),
             "shipments": q.shipments(q.itself),
             "made": q.productions(q.itself),
         })
@@ -127,7 +129,7 @@ class ScopeReader:
         links = [e for e in decode(Link, converted(read["links"], occurred_at=_utc)) if e.parent in upstream]
         products = {e.child: e.product_id for e in links} | dict(zip(*pick(read["products"], "batch_id", "product_id"),
                                                                      strict=True))
-        reports, shipments, made = _reports(read["reports"]), _shipments(read["shipments"]), _productions(read["made"])
+        reports, shipments, made = _reports(read), _shipments(read["shipments"]), _productions(read["made"])
         if not (upstream or downstream or batch_id in statuses or made or reports or shipments):
             raise UnknownBatch(_unknown("batch", batch_id, as_of))
         status, sources = statuses.get(batch_id, ("untested", ()))
@@ -158,10 +160,11 @@ class ScopeReader:
             "productions": q.productions(affected_batches),
             "shipments": q.shipments(affected_batches),
             "reports": q.reports(f"batch_id IN ({q.itself})"),
+            "judgements": q.judgements(f"batch_id IN ({q.itself})"),
         })
         depths = {batch_id: 0, **_depths(read["downstream"])}
         statuses, productions = _statuses(read), _productions(read["productions"])
-        shipments, reports = _shipments(read["shipments"]), _reports(read["reports"])
+        shipments, reports = _shipments(read["shipments"]), _reports(read)
         if len(depths) == 1 and not (statuses or productions or shipments or reports):
             raise UnknownBatch(_unknown("batch", batch_id, as_of))
         made: dict[str, Production] = {}
@@ -181,18 +184,27 @@ class ScopeReader:
             completeness=completeness(depths, made, [s.batch_id for s in shipments], reports),
         )
 
-    def report(self, report_id: str, as_of: datetime | None = None) -> Report:
+    def report(self, report_id: str, as_of: datetime | None = None, lab_id: str | None = None) -> Report:
         """One report at the version that counts, with the versions it supersedes.
+
+        Report ids are unique only within a lab: without ``lab_id``, an id that two labs (or one
+        lab, for two batches) used is a bad parameter naming them.
 
         Raises:
             UnknownReport: no version of the report is known (as of ``as_of``).
+            BadParameter: ``lab_id`` is needed to tell the reports apart.
         """
         q = _Scopes(self._db, report_id, as_of)
-        reports = _reports(self._read({"report": q.reports("report_id = %(batch)s")})["report"])
+        which = "report_id = %(batch)s" + (" AND lab_id = %(lab)s" if lab_id else "")
+        q.params["lab"] = lab_id
+        reports = _reports(self._read({"reports": q.reports(which), "judgements": q.judgements(which)}))
         if not reports:
-            raise UnknownReport(_unknown("report", report_id, as_of))
-        [report] = reports
-        return report
+            raise UnknownReport(_unknown("report", report_id if not lab_id else f"{lab_id}/{report_id}", as_of))
+        if len(reports) > 1:
+            issued = ", ".join(sorted({f"{r.current.lab_id} (batch {r.current.batch_id})" for r in reports}))
+            raise BadParameter("lab", f"report {report_id} was issued by more than one lab or for more than one "
+                                      f"batch: {issued}; name the lab")
+        return reports[0]
 
     def _read(self, queries: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, Columns]:
         """Run the queries side by side; each result is its columns by name (empty for no rows)."""
@@ -280,6 +292,14 @@ class _Scopes:
                 f"any(lab_id) IN (SELECT lab_id FROM {self.db}.labs WHERE 1 {self.ingested}) AS lab_registered "
                 f"FROM {self.db}.lab_results WHERE {which} {self.ingested} GROUP BY event_id", self.params)
 
+    def judgements(self, which: str) -> tuple[str, dict[str, Any]]:
+        """The current judgement of every version of the reports ``which`` picks (highest seq)."""
+        return ("SELECT event_id, argMax(outcome, seq) AS judged_outcome, "
+                "argMax(acceptance, seq) AS judged_acceptance, argMax(counts_as, seq) AS judged_counts_as "
+                f"FROM {self.db}.report_judgements WHERE event_id IN "
+                f"(SELECT event_id FROM {self.db}.lab_results WHERE {which} {self.ingested}) {self.known} "
+                "GROUP BY event_id", self.params)
+
     #: `shipments` aliases -> the fields they fill (the WHERE filters on the batch id).
     SHIPMENT_ALIASES = {"shipped_batch": "batch_id"}
 
@@ -311,12 +331,16 @@ def _statuses(read: dict[str, Columns]) -> dict[str, tuple[str, tuple[str, ...]]
     return {b: (status, tuple(s)) for b, status, s in zip(batches, names, sources, strict=True)}
 
 
-def _reports(columns: Columns) -> tuple[Report, ...]:
-    columns = renamed(converted(columns, tested_at=_utc, issued_at=_utc), _Scopes.REPORT_ALIASES)
+def _reports(read: dict[str, Columns]) -> tuple[Report, ...]:
+    columns = renamed(converted(read["reports"], tested_at=_utc, issued_at=_utc), _Scopes.REPORT_ALIASES)
     measured, fields = nested(columns, "measurements.")
     registered = fields.pop("lab_registered")
     versions = list(decode(LabResult, fields, measurements=decode_nested(Measurement, measured)))
-    return current_reports(versions, {v.lab_id for v, known in zip(versions, registered, strict=True) if known})
+    judged = pick(read["judgements"], "event_id", "judged_outcome", "judged_acceptance", "judged_counts_as")
+    standings = {event: Standing(outcome, accepted, counts_as)
+                 for event, outcome, accepted, counts_as in zip(*judged, strict=True)}
+    return current_reports(versions, {v.lab_id for v, known in zip(versions, registered, strict=True) if known},
+                           standings)
 
 
 def _shipments(columns: Columns) -> tuple[Shipment, ...]:

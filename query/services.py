@@ -10,6 +10,8 @@ from clickhouse_driver import Client
 
 from query.metrics import PipelineReading, pipeline_text
 from query.scope import ScopeReader
+from query.transparency import LogReader
+from query.verification import Verifier
 from schemas.codec import AvroCodec
 from sinks.clickhouse import ClickHouseAddress
 from sinks.drivers import driver_errors
@@ -30,7 +32,10 @@ class StackServices:
         group: The workers' consumer group, whose lag ``/metrics`` reports.
     """
 
-    def __init__(self, kafka_bootstrap: str, clickhouse: ClickHouseAddress, topics: TopicNames, group: str) -> None:
+    def __init__(self, kafka_bootstrap: str, clickhouse: ClickHouseAddress, topics: TopicNames, group: str, *,
+                 require_signatures: bool = False, log: LogReader | None = None) -> None:
+        self._require_signatures = require_signatures
+        self._log = log
         self._bootstrap = kafka_bootstrap
         self._clickhouse = clickhouse
         self._topics = topics
@@ -47,6 +52,13 @@ class StackServices:
         if reader is None:
             reader = self._local.reader = ScopeReader(self._clickhouse.client, self._clickhouse.database)
         return reader
+
+    def verifier(self) -> Verifier:
+        verifier = getattr(self._local, "verifier", None)
+        if verifier is None:
+            verifier = self._local.verifier = Verifier(self.reader(), self._client, self._clickhouse.database,
+                                                       log=self._log, require_signatures=self._require_signatures)
+        return verifier
 
     def publish(self, lines: list[bytes]) -> PublishReport:
         # One request at a time: a failed send must fail the request that made it, not the next one.

@@ -3,8 +3,8 @@
 One Kafka record carries many messages (all for batches of the record's partition): per-record
 costs (Faust events, acks, produce requests, broker work) then are shared, and they dominated
 when every message was a record. Records use Avro single-object encoding like the public events
-(``C3 01`` + CRC-64-AVRO of ``schemas/internal/closure-v1.avsc``), so a later version can be
-introduced beside this one.
+(``C3 01`` + CRC-64-AVRO of ``schemas/internal/closure-v2.avsc``; version 1 lacked the trust
+ledger's messages), so a later version can be introduced beside this one.
 Only workers write this topic; a message that does not decode is a bug or corruption, and the
 worker dead-letters it rather than guessing.
 """
@@ -22,12 +22,15 @@ import fastavro
 from schemas import SCHEMA_DIR
 from schemas.codec import _DECODE_ERRORS, HEADER_SIZE, MAGIC, single_object_fingerprint
 from traceability.errors import InvalidEvent, UndecodableEvent
-from traceability.lineage import AncestryUpdate, Edge, Message, ResultSeen, RiskRegister
+from traceability.ledger import ClosureMessage, LabArrived, ReportArrived
+from traceability.lineage import AncestryUpdate, Edge, ResultSeen, RiskRegister
 
 #: Records stay under Kafka's default 1 MB message limit.
 MAX_RECORD_BYTES = 200 * 1024
-_SCHEMA_PATH = SCHEMA_DIR / "internal" / "closure-v1.avsc"
-_EDGE, _RESULT, _UPDATE = (f"lotline.internal.{name}" for name in ("Edge", "ResultSeen", "AncestryUpdate"))
+_SCHEMA_PATH = SCHEMA_DIR / "internal" / "closure-v2.avsc"
+_EDGE, _RESULT, _UPDATE, _REPORT, _LAB = (
+    f"lotline.internal.{name}" for name in ("Edge", "ResultSeen", "AncestryUpdate", "ReportArrived", "LabArrived")
+)
 
 
 class ClosureCodec:
@@ -37,16 +40,16 @@ class ClosureCodec:
         self._schema = fastavro.parse_schema(json.loads(_SCHEMA_PATH.read_text()), named_schemas={})
         self._header = MAGIC + single_object_fingerprint(self._schema)
 
-    def encode(self, messages: Sequence[Message]) -> bytes:
+    def encode(self, messages: Sequence[ClosureMessage]) -> bytes:
         buf = io.BytesIO()
         buf.write(self._header)
         fastavro.schemaless_writer(buf, self._schema, {"messages": [_body(m) for m in messages]})
         return buf.getvalue()
 
-    def records(self, messages: Sequence[Message], max_bytes: int = MAX_RECORD_BYTES) -> list[bytes]:
+    def records(self, messages: Sequence[ClosureMessage], max_bytes: int = MAX_RECORD_BYTES) -> list[bytes]:
         """Encode messages into as few records as keep each under about ``max_bytes``."""
         found: list[bytes] = []
-        chunk: list[Message] = []
+        chunk: list[ClosureMessage] = []
         size = 0
         for message in messages:
             estimate = _estimate(message)
@@ -59,7 +62,7 @@ class ClosureCodec:
             found.append(self.encode(chunk))
         return found
 
-    def decode(self, data: bytes) -> list[Message]:
+    def decode(self, data: bytes) -> list[ClosureMessage]:
         """Raises:
         UndecodableEvent: Not a closure record of a known version, or malformed.
         """
@@ -79,19 +82,23 @@ class ClosureCodec:
         return messages
 
 
-def _estimate(message: Message) -> int:
+def _estimate(message: ClosureMessage) -> int:
     """About a message's encoded size, without encoding it twice (ids count one byte per
     character: an id of 4-byte characters could make a record 4x larger, still under 1 MB)."""
     if isinstance(message, Edge):
         return 16 + len(message.origin) + len(message.parent) + len(message.child) + len(message.event_id)
     if isinstance(message, ResultSeen):
         return 24 + len(message.batch_id) + len(message.report_id)
+    if isinstance(message, ReportArrived):
+        return 8 + len(message.batch_id) + len(message.origin)
+    if isinstance(message, LabArrived):
+        return 8 + len(message.lab_id) + len(message.origin)
     return 8 + len(message.target) + sum(4 + len(a) for a in message.ancestors) + sum(
         16 + 2 * len(s) for s in message.risk
     )
 
 
-def _body(message: Message) -> tuple[str, dict[str, Any]]:
+def _body(message: ClosureMessage) -> tuple[str, dict[str, Any]]:
     if isinstance(message, Edge):
         return _EDGE, {
             "parent": message.parent, "child": message.child, "event_id": message.event_id,
@@ -102,15 +109,23 @@ def _body(message: Message) -> tuple[str, dict[str, Any]]:
             "batch_id": message.batch_id, "report_id": message.report_id,
             "report_version": message.report_version, "verdict": message.verdict,
         }
+    if isinstance(message, ReportArrived):
+        return _REPORT, {"batch_id": message.batch_id, "origin": message.origin}
+    if isinstance(message, LabArrived):
+        return _LAB, {"lab_id": message.lab_id, "origin": message.origin}
     risk = [{"source": r.source, "version": r.version, "failed": r.failed} for r in message.risk.values()]
     return _UPDATE, {"target": message.target, "ancestors": message.ancestors, "risk": risk}
 
 
-def _message(name: str, body: dict[str, Any]) -> Message:
+def _message(name: str, body: dict[str, Any]) -> ClosureMessage:
     if name == _EDGE:
         return Edge(body["parent"], body["child"], body["event_id"], body["origin"])
     if name == _RESULT:
         return ResultSeen(body["batch_id"], body["report_id"], body["report_version"], body["verdict"])
+    if name == _REPORT:
+        return ReportArrived(intern(body["batch_id"]), body["origin"])
+    if name == _LAB:
+        return LabArrived(body["lab_id"], body["origin"])
     # Interned: a worker's states hold each batch id once, not once per (batch, ancestor) pair.
     risk = {intern(r["source"]): RiskRegister(intern(r["source"]), r["version"], r["failed"]) for r in body["risk"]}
     return AncestryUpdate(intern(body["target"]), {intern(a): d for a, d in body["ancestors"].items()}, risk)

@@ -484,6 +484,28 @@ def _instant(value: Any) -> Any:
     return moment if moment.tzinfo is not None else _MISSING
 
 
+def claimed_result(credential: Credential) -> LabResult | None:
+    """The lab result a credential states (for a credential held by a reader, with no stored event),
+    or ``None`` when it does not state one whole and consistently (every statement of a field alike)."""
+    claimed = _claims(credential.payload)
+    first = {name: statements[0] for name, statements in claimed.items() if statements}
+    if any(value is _MISSING for value in first.values()) or not isinstance(first.get("measurements"), int):
+        return None
+    try:
+        measurements = tuple(
+            Measurement(*(first[f"measurements[{i}].{name}"] for name in _MEASUREMENT_FIELDS))
+            for i in range(first["measurements"])
+        )
+        result = LabResult(
+            first["event_id"], first["report_id"], first["report_version"], first["lab_id"], first["batch_id"],
+            first["sample_id"], first["method"], first["verdict"], first["tested_at"], first["issued_at"],
+            measurements, credential=credential.token,
+        )
+    except (KeyError, TypeError):
+        return None
+    return result if not claims_differ(result, credential) else None
+
+
 def claimed_accreditation(credential: Credential) -> ClaimedAccreditation | None:
     """The accreditation the credential claims, or ``None`` unless it claims exactly one, well formed."""
     endorsement = _only(_at(credential.payload, "credentialSubject", "authorisation"))

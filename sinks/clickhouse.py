@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 from clickhouse_driver import Client
 
-from sinks.ddl import statements
+from sinks.ddl import column_addition, statements
 from sinks.drivers import driver_errors
 from sinks.rows import COLUMNS, RowBatch
 from traceability.errors import ClickHouseUnavailable, SetupError
@@ -39,14 +39,28 @@ class ClickHouseAddress:
 
 
 def migrate(address: ClickHouseAddress) -> None:
-    """Create the database and every table (idempotent)."""
+    """Create the database and every table, and add the columns later versions added (idempotent)."""
     client = address.client()
     try:
         with driver_errors(ClickHouseUnavailable):
             for statement in statements(address.database):
-                client.execute(statement)
+                _apply(client, statement)
     finally:
         client.disconnect()
+
+
+def _apply(client: Client, statement: str) -> None:
+    """Run one DDL statement; an added column only if it is missing (18.16 has no ADD COLUMN IF NOT EXISTS)."""
+    adds = column_addition(statement)
+    if adds is None:
+        client.execute(statement)
+        return
+    present = client.execute(
+        "SELECT count() FROM system.columns WHERE database = %(db)s AND table = %(table)s AND name = %(column)s",
+        {"db": adds.database, "table": adds.table, "column": adds.column},
+    )[0][0]
+    if not present:
+        client.execute(adds.unconditional)
 
 
 class ClickHouseSink:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from traceability.errors import SetupError
@@ -26,3 +27,29 @@ def statements(database: str) -> list[str]:
         text = _COMMENT.sub("", path.read_text())
         rendered += [s.strip().replace("{db}", database) for s in text.split(";") if s.strip()]
     return rendered
+
+
+@dataclass(frozen=True)
+class ColumnAddition:
+    """An ``ALTER TABLE db.t ADD COLUMN IF NOT EXISTS c …`` statement, for servers without the clause."""
+
+    database: str
+    table: str
+    column: str
+    #: The statement without ``IF NOT EXISTS`` (18.16 refuses the clause: run this one if the column is missing).
+    unconditional: str
+
+
+_ADD_COLUMN = re.compile(
+    r"ALTER\s+TABLE\s+(\w+)\.(\w+)\s+ADD\s+COLUMN\s+IF\s+NOT\s+EXISTS\s+(`?)(\w+)\3\s", re.IGNORECASE
+)
+
+
+def column_addition(statement: str) -> ColumnAddition | None:
+    """What ``statement`` adds, if it adds one column (each ALTER in the DDL adds one)."""
+    found = _ADD_COLUMN.match(statement)
+    if found is None:
+        return None
+    database, table, _quote, column = found.groups()
+    unconditional = re.sub(r"\s+IF\s+NOT\s+EXISTS", "", statement, count=1, flags=re.IGNORECASE)
+    return ColumnAddition(database, table, column, unconditional)

@@ -9,6 +9,7 @@ shipment, 0.55 µs for a lab result with three measurements (measured; 0.23 and 
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,8 @@ from operator import itemgetter
 from typing import Any, TypeAlias
 
 from traceability.dead_letter import DeadLetter
-from traceability.events import Event, Lab, LabResult, Production, Shipment
+from traceability.events import AccreditationBody, Event, Lab, LabResult, Production, Regulator, Shipment
+from traceability.json_form import event_to_json
 
 Row: TypeAlias = tuple[Any, ...]
 RowBatch: TypeAlias = dict[str, list[Row]]
@@ -30,7 +32,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "lab_results": (
         "event_id", "report_id", "report_version", "lab_id", "batch_id", "sample_id", "method",
         "verdict", "tested_at", "issued_at", "measurements.analyte", "measurements.value",
-        "measurements.unit", "measurements.limit_value", "measurements.verdict", "signature",
+        "measurements.unit", "measurements.limit_value", "measurements.verdict", "signature", "credential",
         *_PROVENANCE,
     ),
     "production_events": (
@@ -50,11 +52,25 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "labs": (
         "event_id", "lab_id", "name", "accreditation_body", "accreditation_number",
         "accredited_methods", "region", "valid_from", "valid_until", "public_keys",
-        "registered_at", *_PROVENANCE,
+        "registered_at", "legal_id", "names", "accreditations_json", "qualifications_json", "keys_json",
+        *_PROVENANCE,
+    ),
+    "accreditation_bodies": (
+        "event_id", "body_id", "name", "economy", "mra_testing.start", "mra_testing.end", "registered_at",
+        *_PROVENANCE,
+    ),
+    "regulators": (
+        "event_id", "regulator_id", "name", "jurisdiction", "recognises_mra_signatories", "recognised_bodies",
+        "required_qualifications", "registered_at", *_PROVENANCE,
     ),
     "closure": ("descendant", "ancestor", "depth", "known_at"),
     "batch_status": ("batch_id", "status", "risk_sources", "seq", "closure_partition", "known_at"),
     "refused_edges": ("event_id", "parent_batch", "child_batch", "reason", "known_at"),
+    "report_judgements": (
+        "lab_id", "report_id", "report_version", "event_id", "batch_id", "outcome", "acceptance", "counts_as",
+        "seq", "closure_partition", "known_at",
+    ),
+    "log_entries": ("entry", "entry_sha256", "log_partition", "log_offset", "known_at"),
     "rejects": (
         "reject_id", "reason", "source", "event_kind", "event_id", "original", "original_topic",
         "original_partition", "original_offset", "rejected_at", "dead_letter_partition",
@@ -62,7 +78,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 #: Tables that hold accepted events, keyed by event_id.
-HISTORY_TABLES = ("lab_results", "production_events", "shipments", "labs")
+HISTORY_TABLES = ("lab_results", "production_events", "shipments", "labs", "accreditation_bodies", "regulators")
+#: A lab's nested registry fields, stored as the JSON text of their JSON form (DDL 004 says why).
+LAB_JSON_COLUMNS = {"accreditations": "accreditations_json", "qualifications": "qualifications_json",
+                    "keys": "keys_json"}
 
 
 class RowMismatch(Exception):
@@ -129,8 +148,12 @@ class RowMapping:
             batch["lineage_edges"].extend(map(row["lineage_edges"], _edges(event, src.ingested_at)))
         elif isinstance(event, Shipment):
             batch["shipments"].append(row["shipments"](_shipment(event, src)))
-        else:
+        elif isinstance(event, Lab):
             batch["labs"].append(row["labs"](_lab(event, src)))
+        elif isinstance(event, AccreditationBody):
+            batch["accreditation_bodies"].append(row["accreditation_bodies"](_body(event, src)))
+        else:
+            batch["regulators"].append(row["regulators"](_regulator(event, src)))
 
     def add_reject(self, batch: RowBatch, letter: DeadLetter, src: Provenance) -> None:
         """Append the rejects row of one dead letter (``src`` is its place in the dead-letter topic)."""
@@ -151,7 +174,7 @@ def _lab_result(e: LabResult, src: Provenance) -> dict[str, Any]:
         "verdict": e.verdict, "tested_at": e.tested_at, "issued_at": e.issued_at,
         "measurements.analyte": [m.analyte for m in ms], "measurements.value": [m.value for m in ms],
         "measurements.unit": [m.unit for m in ms], "measurements.limit_value": [m.limit for m in ms],
-        "measurements.verdict": [m.verdict for m in ms], "signature": src.signature,
+        "measurements.verdict": [m.verdict for m in ms], "signature": src.signature, "credential": e.credential,
         "kafka_partition": src.partition, "kafka_offset": src.offset, "ingested_at": src.ingested_at,
     }
 
@@ -196,6 +219,33 @@ def _lab(e: Lab, src: Provenance) -> dict[str, Any]:
         "accreditation_body": e.accreditation_body, "accreditation_number": e.accreditation_number,
         "accredited_methods": list(e.accredited_methods), "region": e.region,
         "valid_from": e.valid_from, "valid_until": e.valid_until, "public_keys": list(e.public_keys),
+        "registered_at": e.registered_at, "legal_id": e.legal_id, "names": list(e.names),
+        **_lab_json(e),
+        "kafka_partition": src.partition, "kafka_offset": src.offset, "ingested_at": src.ingested_at,
+    }
+
+
+def _lab_json(e: Lab) -> dict[str, str]:
+    form = event_to_json(e)
+    return {column: json.dumps(form[name], ensure_ascii=False, separators=(",", ":"))
+            for name, column in LAB_JSON_COLUMNS.items()}
+
+
+def _body(e: AccreditationBody, src: Provenance) -> dict[str, Any]:
+    periods = e.mra_testing
+    return {
+        "event_id": e.event_id, "body_id": e.body_id, "name": e.name, "economy": e.economy,
+        "mra_testing.start": [p.start for p in periods], "mra_testing.end": [p.end for p in periods],
+        "registered_at": e.registered_at,
+        "kafka_partition": src.partition, "kafka_offset": src.offset, "ingested_at": src.ingested_at,
+    }
+
+
+def _regulator(e: Regulator, src: Provenance) -> dict[str, Any]:
+    return {
+        "event_id": e.event_id, "regulator_id": e.regulator_id, "name": e.name,
+        "jurisdiction": list(e.jurisdiction), "recognises_mra_signatories": int(e.recognises_mra_signatories),
+        "recognised_bodies": list(e.recognised_bodies), "required_qualifications": list(e.required_qualifications),
         "registered_at": e.registered_at,
         "kafka_partition": src.partition, "kafka_offset": src.offset, "ingested_at": src.ingested_at,
     }

@@ -24,9 +24,11 @@ from streams.closure_log import ClosureLog
 from streams.ingest import RawMessage, ingest, store_dead_letters
 from streams.sink_writer import SinkWriter
 from streams.topics import TopicNames
+from streams.transparency import log_rows
+from streams.trust import TrustReader
 from traceability.dead_letter import DeadLetter
 from traceability.errors import UndecodableEvent
-from traceability.lineage import Message
+from traceability.ledger import ClosureMessage
 
 log = structlog.get_logger(__name__)
 
@@ -38,6 +40,7 @@ class AgentSettings:
     closure_batch_size: int
     closure_flush_seconds: float
     closure_partitions: int
+    require_signatures: bool = False
 
 
 def raw_message(event: Any) -> RawMessage:
@@ -56,7 +59,14 @@ async def send_dead_letters(topic: faust.TopicT, letters: Sequence[DeadLetter]) 
     await asyncio.gather(*futures)
 
 
-async def send_closure(topic: faust.TopicT, codec: ClosureCodec, messages: Sequence[Message], partitions: int) -> None:
+async def send_log_entries(topic: faust.TopicT, entries: Sequence[bytes]) -> None:
+    """Append entries to the transparency log: always partition 0, so the log has one order."""
+    futures = [await topic.send(value=entry, partition=0, force=True) for entry in entries]
+    await asyncio.gather(*futures)
+
+
+async def send_closure(topic: faust.TopicT, codec: ClosureCodec, messages: Sequence[ClosureMessage],
+                       partitions: int) -> None:
     """Send lineage messages to the partitions of the batches that must handle them, many per
     record, and wait for the broker."""
     futures = [
@@ -82,8 +92,9 @@ def register_agents(
     raw = app.topic(*topics.raw, value_serializer="raw", key_serializer="raw")
     closure = app.topic(topics.closure, value_serializer="raw", key_serializer="raw")
     dead_letter = app.topic(topics.dead_letter, value_serializer="raw", key_serializer="raw")
+    log_topic = app.topic(topics.log, value_serializer="raw", key_serializer="raw")
     closure_codec = ClosureCodec()
-    store = ClosureStore()
+    store = ClosureStore(TrustReader(codec), require_signatures=settings.require_signatures)
 
     async def owned_messages(events: Sequence[Any], now: datetime) -> tuple[list[Delivered], list[DeadLetter]]:
         """Decode the events of partitions this worker owns, rebuilding partitions as needed.
@@ -118,6 +129,7 @@ def register_agents(
                 outcome = ingest([raw_message(e) for e in events], codec, topics, clock())
                 await send_closure(closure, closure_codec, outcome.lineage, settings.closure_partitions)
                 await send_dead_letters(dead_letter, outcome.dead_letters)
+                await send_log_entries(log_topic, outcome.log_entries)
                 await writer.write(outcome.rows)
             except Exception as exc:  # anything unexpected: stop before any ack (no data loss)
                 give_up(exc)
@@ -132,6 +144,7 @@ def register_agents(
                 outcome = store.apply(delivered, now, closure_codec, topics.closure)
                 await send_closure(closure, closure_codec, outcome.updates, settings.closure_partitions)
                 await send_dead_letters(dead_letter, letters + outcome.dead_letters)
+                await send_log_entries(log_topic, outcome.log_entries)
                 await writer.write(outcome.rows)
             except Exception as exc:
                 give_up(exc)
@@ -142,6 +155,16 @@ def register_agents(
         async for events in stream.noack_take(settings.batch_size, within=settings.flush_seconds):
             try:
                 await writer.write(store_dead_letters([raw_message(e) for e in events], clock()))
+            except Exception as exc:
+                give_up(exc)
+            for event in events:
+                await stream.ack(event)
+
+    async def log_agent(stream: faust.StreamT) -> None:
+        """Stores the log's entries with their offsets; the order of the log is the topic's."""
+        async for events in stream.noack_take(settings.batch_size, within=settings.flush_seconds):
+            try:
+                await writer.write(log_rows([raw_message(e) for e in events], clock()))
             except Exception as exc:
                 give_up(exc)
             for event in events:
@@ -159,3 +182,4 @@ def register_agents(
     app.agent(raw, name="ingest", concurrency=1)(ingest_agent)
     app.agent(closure, name="closure", concurrency=1)(closure_agent)
     app.agent(dead_letter, name="dead-letters", concurrency=1)(dead_letter_agent)
+    app.agent(log_topic, name="transparency-log", concurrency=1)(log_agent)

@@ -83,6 +83,7 @@ def create_app(
             closure_batch_size=settings.closure_batch_size,
             closure_flush_seconds=settings.closure_flush_seconds,
             closure_partitions=closure_partitions or settings.partitions,
+            require_signatures=settings.require_signatures,
         ),
         clock=clock,
         give_up=give_up,

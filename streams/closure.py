@@ -12,6 +12,11 @@ This replaces a Faust table with a changelog: that would write every changed sta
 batch with hundreds of ancestors, on every delta) and its recovery trusts the broker's high
 watermark, which Tansu reports wrong (DESIGN §6). The cost is a replay from the start of the
 partition on every (re)assignment; checkpoints would bound it (see the README's known limits).
+
+Reports reach the lineage core through the partition's trust ledger (``traceability.ledger``):
+a lab result travels here as its original bytes (``ReportArrived``), and every lab registry
+snapshot is sent to every partition (``LabArrived``), so each partition judges its reports
+against the labs it knows, again when a lab's record changes, and in the same way on a replay.
 """
 
 from __future__ import annotations
@@ -22,9 +27,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from schemas.closure_codec import ClosureCodec
+from schemas.codec import AvroCodec
 from sinks.rows import RowBatch, add_row, new_batch
+from streams.trust import TrustReader
 from traceability.dead_letter import DeadLetter
-from traceability.events import Event, LabResult, Production
+from traceability.events import Event, Lab, LabResult, Production
+from traceability.ledger import ClosureMessage, Judged, LabArrived, LedgerStep, ReportArrived, TrustLedger
 from traceability.lineage import (
     AncestryUpdate,
     BatchState,
@@ -33,7 +41,6 @@ from traceability.lineage import (
     Edge,
     Fact,
     Message,
-    ResultSeen,
     StatusChange,
     coalesce_updates,
     handle,
@@ -41,6 +48,8 @@ from traceability.lineage import (
     route,
     status_of,
 )
+from traceability.log_entries import report_entry
+from traceability.trust import Judgement
 
 #: The most bytes one production event may copy into the closure topic. Its original bytes ride
 #: with each of its edges, for the dead letter of an edge refused as a cycle; a production with n
@@ -49,8 +58,9 @@ from traceability.lineage import (
 MAX_ORIGIN_COPIES_BYTES = 1_000_000
 
 
-def lineage_messages(event: Event, original: bytes) -> list[Message]:
-    """The closure messages an accepted event causes: an edge per input × output, or a result."""
+def lineage_messages(event: Event, original: bytes) -> list[ClosureMessage]:
+    """The closure messages an accepted event causes: an edge per input × output, a report for its
+    batch's ledger, or a lab snapshot for every partition's."""
     if isinstance(event, Production):
         pairs = len(event.inputs) * len(event.outputs)
         origin = original if pairs * len(original) <= MAX_ORIGIN_COPIES_BYTES else b""
@@ -60,7 +70,9 @@ def lineage_messages(event: Event, original: bytes) -> list[Message]:
             for o in event.outputs
         ]
     if isinstance(event, LabResult):
-        return [ResultSeen(event.batch_id, event.report_id, event.report_version, event.verdict)]
+        return [ReportArrived(event.batch_id, original)]
+    if isinstance(event, Lab):
+        return [LabArrived(event.lab_id, original)]
     return []
 
 
@@ -69,12 +81,20 @@ def closure_partition(batch_id: str, partitions: int) -> int:
     return zlib.crc32(batch_id.encode()) % partitions
 
 
-def by_partition(messages: Iterable[Message], partitions: int) -> dict[int, list[Message]]:
-    """Messages grouped by the partition of the batch that must handle them."""
-    grouped: dict[int, list[Message]] = {}
+def by_partition(messages: Iterable[ClosureMessage], partitions: int) -> dict[int, list[ClosureMessage]]:
+    """Messages grouped by the partition of the batch that must handle them (a lab snapshot: all)."""
+    grouped: dict[int, list[ClosureMessage]] = {}
     for message in messages:
-        grouped.setdefault(closure_partition(route(message), partitions), []).append(message)
+        if isinstance(message, LabArrived):
+            for partition in range(partitions):
+                grouped.setdefault(partition, []).append(message)
+        else:
+            grouped.setdefault(closure_partition(_route(message), partitions), []).append(message)
     return grouped
+
+
+def _route(message: Message | ReportArrived) -> str:
+    return message.batch_id if isinstance(message, ReportArrived) else route(message)
 
 
 #: A status row's seq is ``offset << SEQ_SHIFT | index`` (index: the message's place in its record).
@@ -87,7 +107,7 @@ class Delivered:
 
     partition: int
     offset: int
-    message: Message
+    message: ClosureMessage
     index: int = 0
     merged: int = 1  # how many messages `_coalesced` merged into this one
 
@@ -103,15 +123,24 @@ class ClosureOutcome:
     updates: list[AncestryUpdate] = field(default_factory=list)
     rows: RowBatch = field(default_factory=new_batch)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    log_entries: list[bytes] = field(default_factory=list)
     handled: int = 0
 
 
 class ClosureStore:
-    """The batch states of the closure partitions one worker owns."""
+    """The batch states and trust ledgers of the closure partitions one worker owns.
 
-    def __init__(self) -> None:
+    Args:
+        trust: Reads reports and lab snapshots from their bytes and checks signatures.
+        require_signatures: Refuse unsigned reports (``LOTLINE_REQUIRE_SIGNATURES``).
+    """
+
+    def __init__(self, trust: TrustReader | None = None, *, require_signatures: bool = False) -> None:
         self._partitions: dict[int, dict[str, BatchState]] = {}
+        self._ledgers: dict[int, TrustLedger] = {}
         self._next_offset: dict[int, int] = {}
+        self._trust = trust or TrustReader(AvroCodec())
+        self._require_signatures = require_signatures
 
     def loaded(self, partition: int) -> bool:
         return partition in self._partitions
@@ -125,17 +154,35 @@ class ClosureStore:
     def state(self, partition: int, batch_id: str) -> BatchState | None:
         return self._partitions.get(partition, {}).get(batch_id)
 
+    def ledger(self, partition: int) -> TrustLedger:
+        return self._ledgers[partition]
+
     def reset(self, partition: int, next_offset: int) -> None:
         """Start rebuilding a partition whose committed offset is ``next_offset``."""
         self._partitions[partition] = {}
+        self._ledgers[partition] = TrustLedger(require_signatures=self._require_signatures)
         self._next_offset[partition] = next_offset
 
-    def fold(self, partition: int, history: Iterable[Message]) -> None:
+    def fold(self, partition: int, history: Iterable[ClosureMessage]) -> None:
         """Apply messages below the committed offset to a partition being rebuilt; no effects."""
         states = self._partitions[partition]
         for message in history:
-            key = route(message)
-            states[key] = handle(states.get(key) or BatchState(key), message).state
+            for lineage in self._lineage(partition, message)[0]:
+                key = route(lineage)
+                states[key] = handle(states.get(key) or BatchState(key), lineage).state
+
+    def _lineage(self, partition: int, message: ClosureMessage) -> tuple[list[Message], list[Judged]]:
+        """The lineage messages a closure message means, and the judgements it changed."""
+        if isinstance(message, ReportArrived):
+            facts = self._trust.report(message.batch_id, message.origin)
+            step = LedgerStep() if facts is None else self._ledgers[partition].report(facts, self._trust.holds)
+        elif isinstance(message, LabArrived):
+            found = self._trust.lab(message.origin)
+            step = LedgerStep() if found is None else self._ledgers[partition].lab(found[1], found[0],
+                                                                                   self._trust.holds)
+        else:
+            return [message], []
+        return list(step.results), step.judged
 
     def has_gap(self, partition: int, offset: int) -> bool:
         """True if messages before ``offset`` were handled elsewhere since this partition was
@@ -145,6 +192,7 @@ class ClosureStore:
     def drop(self, partitions: Iterable[int]) -> None:
         for partition in partitions:
             self._partitions.pop(partition, None)
+            self._ledgers.pop(partition, None)
             self._next_offset.pop(partition, None)
 
     def apply(self, delivered: Sequence[Delivered], now: datetime, codec: ClosureCodec, topic: str) -> ClosureOutcome:
@@ -169,16 +217,20 @@ class ClosureStore:
             self._next_offset[item.partition] = max(self._next_offset[item.partition], item.offset + 1)
         for item in _coalesced(delivered):
             states = self._partitions[item.partition]
-            key = route(item.message)
-            step = handle(states.get(key) or BatchState(key), item.message)
-            states[key] = step.state
+            lineage, judged = self._lineage(item.partition, item.message)
+            for message in lineage:
+                key = route(message)
+                step = handle(states.get(key) or BatchState(key), message)
+                states[key] = step.state
+                sent += step.messages
+                facts = step.facts
+                if item.merged > 1 and not any(isinstance(f, StatusChange) for f in facts):
+                    facts += (_restated(step.state),)
+                for fact in facts:
+                    _record(outcome, fact, item, now, codec, topic)
+            for change in judged:
+                _record_judgement(outcome, change, item, now, topic)
             outcome.handled += 1
-            sent += step.messages
-            facts = step.facts
-            if item.merged > 1 and not any(isinstance(f, StatusChange) for f in facts):
-                facts += (_restated(step.state),)
-            for fact in facts:
-                _record(outcome, fact, item, now, codec, topic)
         outcome.updates = list(coalesce_updates(sent))
         return outcome
 
@@ -195,7 +247,11 @@ def _coalesced(delivered: Sequence[Delivered]) -> list[Delivered]:
     open_run: dict[str, int] = {}  # batch -> index in items of its update run still open
     for item in sorted(delivered, key=lambda d: (d.partition, d.seq)):
         message = item.message
-        key = route(message)
+        if isinstance(message, LabArrived):  # may touch any batch of the partition: ends every run
+            open_run.clear()
+            items.append(item)
+            continue
+        key = _route(message)
         at = open_run.get(key)
         if not isinstance(message, AncestryUpdate):
             open_run.pop(key, None)
@@ -259,3 +315,53 @@ def _cycle_letter(fact: CycleRejected, item: Delivered, now: datetime, codec: Cl
         rejected_at=now, topic=topic, partition=item.partition, offset=item.offset,
         event_kind="lineage_cycle",
     )
+
+
+def _record_judgement(outcome: ClosureOutcome, change: Judged, item: Delivered, now: datetime, topic: str) -> None:
+    """A version's judgement changed: a row for it; a dead letter if it is newly refused, or refused
+    for another reason (a key first unknown turns out not to verify); a log entry if it is newly
+    accepted (a refusal after acceptance is logged by the revocation)."""
+    facts, judgement = change.facts, change.judgement
+    add_row(outcome.rows, "report_judgements", {
+        "lab_id": facts.lab_id, "report_id": facts.report_id, "report_version": facts.report_version,
+        "event_id": facts.event_id, "batch_id": facts.batch_id, "outcome": judgement.outcome,
+        "acceptance": judgement.acceptance, "counts_as": judgement.counts_as or "",
+        "seq": item.seq, "closure_partition": item.partition, "known_at": now,
+    })
+    was_refused = change.before is not None and change.before.refused
+    again = was_refused and change.before is not None and change.before.outcome == judgement.outcome
+    if judgement.refused and not again and not _lab_not_known_yet(judgement):
+        outcome.dead_letters.append(DeadLetter(
+            original=facts.origin, reason=refusal_reason(change), source="worker", rejected_at=now, topic=topic,
+            partition=item.partition, offset=item.offset, event_kind="lab_result", event_id=facts.event_id,
+        ))
+    elif not judgement.refused and (change.before is None or was_refused):
+        outcome.log_entries.append(report_entry(facts, judgement))
+
+
+def _lab_not_known_yet(judgement: Judgement) -> bool:
+    """A signed report of a lab this partition has no record of: the registry may simply be late
+    (labs register before they sign), so it is held, counting nothing, and judged again when the
+    lab arrives, rather than dead-lettered as forged. A lab that is known and does not have the key
+    is another matter: that report is dead-lettered (and judged again if the key is registered)."""
+    return judgement.outcome == "key_unknown" and judgement.acceptance == "lab_unknown"
+
+
+def refusal_reason(change: Judged) -> str:
+    """Why a report version is refused, in one line a lab can act on."""
+    facts, judgement = change.facts, change.judgement
+    what = f"report {facts.lab_id}/{facts.report_id} v{facts.report_version}"
+    if judgement.outcome == "unsigned":
+        return f"{what}: unsigned, and signatures are required (LOTLINE_REQUIRE_SIGNATURES)"
+    detail = {
+        "altered": "its fields differ from its signed credential"
+        + (f" ({', '.join(facts.signed.differs)})" if facts.signed and facts.signed.differs else ""),
+        "signature_invalid": "the signature does not verify"
+        + (f" ({facts.signed.unreadable})" if facts.signed and facts.signed.unreadable else ""),
+        "key_unknown": f"signed with a key the registry does not know for lab {facts.lab_id}"
+        + (f" (kid {facts.signed.kid})" if facts.signed and facts.signed.kid else "")
+        + "; judged again if the registry learns it",
+        "key_revoked": "signed with a key revoked before the issue time",
+        "key_not_valid_at_issue": "signed with a key outside its validity at the issue time",
+    }[judgement.outcome]
+    return f"{what}: {judgement.outcome}: {detail}"

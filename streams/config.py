@@ -33,3 +33,4 @@ class WorkerConfig:
     broker_session_timeout: float
     broker_rebalance_timeout: float
     broker_heartbeat_interval: float
+    require_signatures: bool = False

@@ -12,7 +12,9 @@ from streams.closure import lineage_messages
 from streams.topics import TopicNames
 from traceability.dead_letter import DeadLetter, from_headers
 from traceability.errors import InvalidEvent
-from traceability.lineage import Message
+from traceability.events import Lab
+from traceability.ledger import ClosureMessage
+from traceability.log_entries import key_entries
 from traceability.validation import validate
 
 SIGNATURE_HEADER = "lotline-signature"  # reserved for signed reports (DESIGN §5)
@@ -33,7 +35,8 @@ class RawMessage:
 class IngestOutcome:
     rows: RowBatch = field(default_factory=new_batch)
     dead_letters: list[DeadLetter] = field(default_factory=list)
-    lineage: list[Message] = field(default_factory=list)
+    lineage: list[ClosureMessage] = field(default_factory=list)
+    log_entries: list[bytes] = field(default_factory=list)  # key registrations and revocations
     accepted: int = 0
 
 
@@ -55,6 +58,9 @@ def ingest(
         signature = dict(message.headers).get(SIGNATURE_HEADER, b"").decode("ascii", "replace")
         add_event(outcome.rows, event, Provenance(message.partition, message.offset, now, signature))
         outcome.lineage += lineage_messages(event, message.value)
+        if isinstance(event, Lab):
+            keys = getattr(event, "keys", ())
+            outcome.log_entries += [entry for key in keys for entry in key_entries(event.lab_id, key)]
         outcome.accepted += 1
     return outcome
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from traceability.events import Event, EventKind, LabResult, Production, Shipment
+from traceability.events import (
+    REGISTRY_KINDS,
+    AccreditationBody,
+    Event,
+    EventKind,
+    Lab,
+    LabResult,
+    Production,
+    Shipment,
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,11 @@ class TopicNames:
         return f"{self.prefix}.dead-letter"
 
     @property
+    def log(self) -> str:
+        """The transparency log's entries, in order: only its partition 0 is ever written."""
+        return f"{self.prefix}.log"
+
+    @property
     def raw(self) -> tuple[str, ...]:
         """Topics publishers write to."""
         return (self.lab_results, self.lineage, self.registry)
@@ -42,20 +56,25 @@ class TopicNames:
     @property
     def consumed(self) -> tuple[str, ...]:
         """Every topic the workers read, in pipeline order (``sync`` checks them in this order)."""
-        return (*self.raw, self.closure, self.dead_letter)
+        return (*self.raw, self.closure, self.dead_letter, self.log)
 
     def for_kind(self, kind: EventKind) -> str:
         if kind == "lab_result":
             return self.lab_results
-        if kind == "lab":
+        if kind in REGISTRY_KINDS:
             return self.registry
         return self.lineage
 
 
 def partition_key(event: Event) -> bytes:
-    """Events about one batch share a key, so they share a partition and stay in order."""
+    """Events about one batch share a key, so they share a partition and stay in order; so do the
+    snapshots of one registry entry (a lab, a body, a regulator: keyed by its id)."""
     if isinstance(event, LabResult | Shipment):
         return event.batch_id.encode()
     if isinstance(event, Production):
         return event.outputs[0].batch_id.encode() if event.outputs else event.event_id.encode()
-    return event.lab_id.encode()
+    if isinstance(event, Lab):
+        return event.lab_id.encode()
+    if isinstance(event, AccreditationBody):
+        return event.body_id.encode()
+    return event.regulator_id.encode()

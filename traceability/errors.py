@@ -8,7 +8,8 @@
     ├── BadParameter            a malformed request parameter, named (CLI exit 2, HTTP 422)
     ├── NotFound                nothing is known of what was asked for (CLI exit 4, HTTP 404)
     │   ├── UnknownBatch
-    │   └── UnknownReport
+    │   ├── UnknownReport
+    │   └── UnknownLab
     ├── Unavailable             transient I/O: a service cannot be reached now (CLI exit 3, HTTP 503)
     │   ├── ClickHouseUnavailable
     │   ├── BrokerUnavailable
@@ -74,6 +75,10 @@ class UnknownBatch(NotFound):
 
 class UnknownReport(NotFound):
     """No record of the report."""
+
+
+class UnknownLab(NotFound):
+    """No registry entry of the lab."""
 
 
 class Unavailable(LotlineError):

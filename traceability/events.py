@@ -1,21 +1,47 @@
-"""The event contracts of DESIGN §2 as frozen dataclasses.
+"""The event contracts of DESIGN §2 and §5 as frozen dataclasses.
 
 The JSON form (CLI, HTTP API, fixtures) and the Avro records map 1:1 to these classes; the
-conversions here work on plain mappings so that the core never imports a codec library.
+conversions here work on plain mappings so that the core never imports a codec library. Nested
+records (measurements, lots, a lab's accreditations with their status histories, keys, a body's
+MRA periods) are converted by the field types of their dataclasses, so a new nested record needs
+no conversion code of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, fields, is_dataclass
 from datetime import datetime
-from typing import Any, Literal, TypeAlias
+from types import NoneType, UnionType
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, Union, get_args, get_origin, get_type_hints
 
+from traceability import registry
 from traceability.errors import InvalidEvent
+from traceability.registry import (
+    Accreditation,
+    AccreditationBody,
+    Period,
+    Qualification,
+    Regulator,
+    SigningKey,
+    StatusChange,
+)
+
+if TYPE_CHECKING:
+    from traceability.trust import LabRecord
+
+__all__ = [
+    "EVENT_KINDS", "REGISTRY_KINDS", "Accreditation", "AccreditationBody", "Event", "EventKind", "InputLot", "Lab",
+    "LabResult", "Measurement", "OutputLot", "Period", "Production", "Qualification", "Regulator", "Shipment",
+    "SigningKey", "StatusChange", "Verdict", "event_from_record", "event_to_record", "lab_accreditations",
+    "lab_record", "record_fields",
+]
 
 Verdict: TypeAlias = Literal["pass", "fail", "withdrawn"]
-EventKind: TypeAlias = Literal["lab_result", "production", "shipment", "lab"]
-EVENT_KINDS: tuple[EventKind, ...] = ("lab_result", "production", "shipment", "lab")
+EventKind: TypeAlias = Literal["lab_result", "production", "shipment", "lab", "accreditation_body", "regulator"]
+EVENT_KINDS: tuple[EventKind, ...] = ("lab_result", "production", "shipment", "lab", "accreditation_body", "regulator")
+#: The kinds of the registry (DESIGN §5): they go to the registry topic, ``lotline registry load`` takes only them.
+REGISTRY_KINDS: tuple[EventKind, ...] = ("lab", "accreditation_body", "regulator")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +55,12 @@ class Measurement:
 
 @dataclass(frozen=True, slots=True)
 class LabResult:
+    """One version of a lab's report on one batch.
+
+    ``credential`` is the compact JWS (``schemas.credential``) of this very version, signed by the
+    lab; "" when the report is unsigned.
+    """
+
     event_id: str
     report_id: str
     report_version: int
@@ -40,6 +72,7 @@ class LabResult:
     tested_at: datetime
     issued_at: datetime
     measurements: tuple[Measurement, ...]
+    credential: str = ""
 
     kind: EventKind = "lab_result"
 
@@ -89,6 +122,15 @@ class Shipment:
 
 @dataclass(frozen=True, slots=True)
 class Lab:
+    """A lab's registry entry as its publisher knows it at ``registered_at`` (a full snapshot).
+
+    The v1 fields describe one accreditation (``accreditation_body``, ``accreditation_number``,
+    ``accredited_methods``, ``valid_from``/``valid_until``); a v2 record lists its accreditations,
+    with status histories, in ``accreditations`` instead (see `lab_accreditations`). v1
+    ``public_keys`` are not signing keys (no kid, no validity): they are kept, and unused; the
+    keys that verify credentials are ``keys``.
+    """
+
     event_id: str
     lab_id: str
     name: str
@@ -100,62 +142,196 @@ class Lab:
     valid_until: datetime
     public_keys: tuple[str, ...]
     registered_at: datetime
+    legal_id: str = ""
+    names: tuple[str, ...] = ()
+    accreditations: tuple[Accreditation, ...] = ()
+    qualifications: tuple[Qualification, ...] = ()
+    keys: tuple[SigningKey, ...] = ()
 
     kind: EventKind = "lab"
 
 
-Event: TypeAlias = LabResult | Production | Shipment | Lab
+Event: TypeAlias = LabResult | Production | Shipment | Lab | AccreditationBody | Regulator
 
-_NESTED: dict[str, type] = {"measurements": Measurement, "inputs": InputLot, "outputs": OutputLot}
 _CLASSES: dict[str, type] = {
     "lab_result": LabResult,
     "production": Production,
     "shipment": Shipment,
     "lab": Lab,
+    "accreditation_body": AccreditationBody,
+    "regulator": Regulator,
 }
+
+
+def lab_accreditations(lab: Lab) -> tuple[Accreditation, ...]:
+    """The lab's accreditations: the explicit ones, or else the one its v1 fields describe.
+
+    A v1 record names its number with or without the body (``L1234`` or ``CNAS L1234``); the
+    accreditation made of it is numbered ``CNAS L1234`` either way, granted for its whole
+    validity. A record that names no body or no number has no accreditation.
+    """
+    if lab.accreditations:
+        return lab.accreditations
+    body, number = lab.accreditation_body, lab.accreditation_number
+    if not body or not number:
+        return ()
+    full = number if number.startswith(body) else f"{body} {number}"
+    return (Accreditation(body, full, lab.valid_from, lab.valid_until, (StatusChange("granted", lab.valid_from),),
+                          lab.accredited_methods, (), ()),)
+
+
+def lab_record(lab: Lab) -> LabRecord:
+    """What judging a report needs of ``lab`` (``traceability.trust``): its accreditations and keys."""
+    from traceability.trust import LabRecord  # here: trust's rules may come to import the contracts
+
+    return LabRecord(lab.lab_id, lab_accreditations(lab), lab.keys)
 
 
 def record_fields(kind: EventKind) -> tuple[str, ...]:
     """The record's field names, in contract order (without the ``kind`` tag)."""
-    return tuple(f.name for f in fields(_CLASSES[kind]) if f.name != "kind")
+    return _FIELD_NAMES[kind]
 
 
-def event_from_record(kind: EventKind, record: Mapping[str, Any]) -> Event:
-    """Build the typed event from a decoded record (Avro or JSON-with-parsed-times).
+#: Turns a timestamp field's value into a datetime; gets the field's path (``keys[0].not_before``).
+TimeParser: TypeAlias = Callable[[str, Any], datetime]
+#: Turns a datetime into a timestamp field's value.
+TimeWriter: TypeAlias = Callable[[datetime], Any]
+
+
+def event_from_record(kind: EventKind, record: Mapping[str, Any], parse_time: TimeParser | None = None) -> Event:
+    """Build the typed event from a decoded record.
+
+    A field with a default in the dataclass (one added after v1) may be missing. Nested records
+    are built from mappings; optional times may be ``None``.
+
+    Args:
+        kind: The event kind.
+        record: An Avro record, or a JSON object.
+        parse_time: Applied to every timestamp value (JSON text); ``None``: the values already are
+            datetimes (Avro).
 
     Raises:
-        InvalidEvent: a field is missing or has the wrong shape.
+        InvalidEvent: a field is missing or has the wrong shape (or ``parse_time``'s reason).
     """
-    cls = _CLASSES[kind]
     try:
-        values = {name: _field_value(name, record[name]) for name in record_fields(kind)}
-        return cls(**values)  # type: ignore[no-any-return]
+        return _PLANS[_CLASSES[kind]].build(record, "", parse_time)  # type: ignore[no-any-return]
     except KeyError as missing:
         raise InvalidEvent(f"{kind}: missing field {missing.args[0]!r}") from None
     except (TypeError, AttributeError) as exc:
         raise InvalidEvent(f"{kind}: malformed record ({exc})") from None
 
 
-def _field_value(name: str, value: Any) -> Any:
-    if name in _NESTED or name in ("accredited_methods", "public_keys"):
-        if not isinstance(value, list | tuple):  # a string would iterate as its characters
-            raise TypeError(f"{name} is a {type(value).__name__}, not a list")
-    if name in _NESTED:
-        item_cls = _NESTED[name]
-        return tuple(item_cls(**{f.name: item[f.name] for f in fields(item_cls)}) for item in value)
-    if name in ("accredited_methods", "public_keys"):
+def event_to_record(event: Event, write_time: TimeWriter | None = None) -> dict[str, Any]:
+    """The event as a plain record (lists for sequences, mappings for nested records), ready for a codec.
+
+    Args:
+        event: The event.
+        write_time: Applied to every datetime (e.g. ISO 8601 text for JSON); ``None`` keeps them.
+    """
+    return _PLANS[type(event)].unbuild(event, write_time)
+
+
+# --- conversion by field type ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """How one field of a record converts: as a scalar, a time, a list, or nested record(s)."""
+
+    name: str
+    shape: Literal["scalar", "time", "scalars", "record", "records"]
+    optional: bool
+    required: bool
+    default: Any
+    plan: _Plan | None = None
+
+
+class _Plan:
+    """The conversion of one dataclass from and to a plain record, worked out once from its types."""
+
+    def __init__(self, cls: type, *, event: bool = False) -> None:
+        self.cls = cls
+        hints = get_type_hints(cls, vars(registry) | globals())
+        # An event's ``kind`` is its tag, not a field of the record (a qualification's is).
+        self.fields = tuple(_field(f.name, hints[f.name], f.default) for f in fields(cls)
+                            if not (event and f.name == "kind"))
+        self.names = tuple(f.name for f in self.fields)
+
+    def build(self, record: Mapping[str, Any], path: str, parse_time: TimeParser | None) -> Any:
+        values = {}
+        for f in self.fields:
+            try:
+                raw = record[f.name]
+            except KeyError:
+                if f.required:
+                    raise KeyError(f"{path}{f.name}") from None
+                continue  # a field added after v1: its default
+            values[f.name] = _value(f, raw, path, parse_time)
+        return self.cls(**values)
+
+    def unbuild(self, value: Any, write_time: TimeWriter | None) -> dict[str, Any]:
+        record: dict[str, Any] = {}
+        for f in self.fields:
+            item = getattr(value, f.name)
+            if f.shape == "records":
+                item = [f.plan.unbuild(v, write_time) for v in item]  # type: ignore[union-attr]
+            elif f.shape == "record":
+                item = f.plan.unbuild(item, write_time)  # type: ignore[union-attr]
+            elif f.shape == "scalars":
+                item = list(item)
+            elif f.shape == "time" and write_time is not None and item is not None:
+                item = write_time(item)
+            record[f.name] = item
+        return record
+
+
+def _value(f: _Field, value: Any, prefix: str, parse_time: TimeParser | None) -> Any:
+    """One field's value; ``prefix`` is the path of its record (kept only for JSON's messages)."""
+    if value is None and f.optional:
+        return None
+    if f.shape == "time":
+        return value if parse_time is None else parse_time(prefix + f.name, value)
+    if f.shape == "scalar":
+        return value
+    plan = f.plan  # set for the record shapes
+    if f.shape == "record":
+        return plan.build(value, f"{prefix}{f.name}." if parse_time else "", parse_time)  # type: ignore[union-attr]
+    if not isinstance(value, list | tuple):  # a string would iterate as its characters
+        raise TypeError(f"{prefix}{f.name} is a {type(value).__name__}, not a list")
+    if f.shape == "scalars":
         return tuple(value)
-    return value
+    if parse_time is None:  # Avro: the hot path builds no paths
+        return tuple(plan.build(item, "", None) for item in value)  # type: ignore[union-attr]
+    return tuple(plan.build(item, f"{prefix}{f.name}[{i}].", parse_time)  # type: ignore[union-attr]
+                 for i, item in enumerate(value))
 
 
-def event_to_record(event: Event) -> dict[str, Any]:
-    """The event as a plain record (lists for sequences), ready for a codec."""
-    record: dict[str, Any] = {}
-    for name in record_fields(event.kind):
-        value = getattr(event, name)
-        if name in _NESTED:
-            value = [{f.name: getattr(item, f.name) for f in fields(item)} for item in value]
-        elif isinstance(value, tuple):
-            value = list(value)
-        record[name] = value
-    return record
+def _field(name: str, hint: Any, default: Any) -> _Field:
+    optional = False
+    if get_origin(hint) in (Union, UnionType) and NoneType in get_args(hint):
+        optional = True
+        (hint,) = [arg for arg in get_args(hint) if arg is not NoneType]
+    required = default is MISSING
+    if hint is datetime:
+        return _Field(name, "time", optional, required, default)
+    if get_origin(hint) is tuple:
+        item = get_args(hint)[0]
+        if is_dataclass(item):
+            return _Field(name, "records", optional, required, default, _plan(item))  # type: ignore[arg-type]
+        return _Field(name, "scalars", optional, required, default)
+    if is_dataclass(hint):
+        return _Field(name, "record", optional, required, default, _plan(hint))  # type: ignore[arg-type]
+    return _Field(name, "scalar", optional, required, default)
+
+
+_CACHE: dict[type, _Plan] = {}
+
+
+def _plan(cls: type) -> _Plan:
+    if cls not in _CACHE:
+        _CACHE[cls] = _Plan(cls)
+    return _CACHE[cls]
+
+
+_PLANS: dict[type, _Plan] = {cls: _Plan(cls, event=True) for cls in _CLASSES.values()}
+_FIELD_NAMES: dict[str, tuple[str, ...]] = {kind: _PLANS[cls].names for kind, cls in _CLASSES.items()}

@@ -5,13 +5,19 @@ bodies, wheels, doll heads, bricks), the components into three toys, and the toy
 in seven countries. Two registered labs test lead (GB 6675.4-2014, soluble Pb) and phthalates
 (GB/T 22048-2015); one red pigment lot fails for lead, so every car made with it is at risk.
 One report comes from a lab that is not in the registry, which the answers flag.
+
+The registry holds the accreditation body CNAS (an ILAC MRA signatory for testing since
+2001-01-31), the two labs as v2 records (a CNAS accreditation whose scope is the two methods, and
+a CMA qualification; no signing keys: the demo signs elsewhere) and two regulators: Zhejiang's
+market regulator (recognises CNAS, requires CMA) and a German one (recognises any MRA signatory).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from traceability.events import Event, InputLot, Lab, LabResult, Measurement, OutputLot, Production, Shipment, Verdict
+from traceability.registry import Accreditation, AccreditationBody, Period, Qualification, Regulator, StatusChange
 
 #: The lots the demo prints: a finished toy to trace, and the failing lot to recall.
 TOY_TO_TRACE = "TOY-CAR-2611-01"
@@ -25,12 +31,11 @@ def yiwu_toys(start: datetime) -> list[Event]:
     """The demo chain's events in causal order, timed from ``start`` (one day per stage)."""
     at = _Stages(start)
     return [
-        Lab("lab-ev-cti", "LAB-CTI-YW", "Yiwu Product Testing Centre", "CNAS", "L1234",
-            (_LEAD[3], _PHTHALATES[3]), "CN-ZJ", start - timedelta(days=365), start + timedelta(days=730), (),
-            at.day(0)),
-        Lab("lab-ev-nbt", "LAB-NBT-NB", "Ningbo Toy Safety Laboratory", "CNAS", "L5678",
-            (_LEAD[3], _PHTHALATES[3]), "CN-ZJ", start - timedelta(days=365), start + timedelta(days=730), (),
-            at.day(0)),
+        *_authorities(start),
+        _lab("lab-ev-cti", "LAB-CTI-YW", "Yiwu Product Testing Centre", "L1234", at.day(0), start,
+             "91330782MA28C0XX1A", "义乌市产品质量检验所", "2021110234U"),
+        _lab("lab-ev-nbt", "LAB-NBT-NB", "Ningbo Toy Safety Laboratory", "L5678", at.day(0), start,
+             "91330201MA2GXX5N7B", "宁波市玩具安全检测实验室", "2020110567F"),
         # Moulding: raw lots -> components (kg in, pieces out).
         _make("prd-body-01", "ORG-YW-MOULD", "Yiwu Jiangdong moulding shop 2", at.day(1),
               {"RESIN-ABS-2610-01": 420.0, FAILED_LOT: 6.5}, "BODY-2611-01", "CAR-BODY-RED", 12_000),
@@ -72,6 +77,29 @@ def yiwu_toys(start: datetime) -> list[Event]:
         _ship("SHP-2611-008", "TOY-DOLL-2611-01", 4_500, "ea", "ORG-NL-SPEELGOED", "Rotterdam DC", "NL", at.day(6)),
         _ship("SHP-2611-009", "TOY-BRICKS-2611-01", 500, "box", "ORG-DE-SPIELWAREN", "Hamburg DC", "DE", at.day(6)),
     ]
+
+
+def _authorities(start: datetime) -> list[Event]:
+    """CNAS and two regulators, registered at ``start`` (before the labs)."""
+    return [
+        AccreditationBody("ab-cnas", "CNAS", "China National Accreditation Service for Conformity Assessment", "CN",
+                          (Period(datetime(2001, 1, 31, tzinfo=UTC), None),), start),
+        Regulator("reg-samr-zj", "SAMR-ZJ", "Zhejiang Administration for Market Regulation", ("CN-ZJ",), False,
+                  ("CNAS",), ("CMA",), start),
+        Regulator("reg-de-baua", "DE-BAuA", "Federal Institute for Occupational Safety and Health (BAuA)", ("DE",),
+                  True, (), (), start),
+    ]
+
+
+def _lab(event_id: str, lab_id: str, name: str, number: str, registered: datetime, start: datetime,
+         legal_id: str, local_name: str, cma: str) -> Lab:
+    """A registered demo lab: its v1 fields and the same CNAS accreditation as a v2 record, plus CMA."""
+    methods = (_LEAD[3], _PHTHALATES[3])
+    since, until = start - timedelta(days=365), start + timedelta(days=730)
+    accreditation = Accreditation("CNAS", f"CNAS {number}", since, until, (StatusChange("granted", since),), methods,
+                                  (_LEAD[0], _PHTHALATES[0]), ("toys",))
+    return Lab(event_id, lab_id, name, "CNAS", number, methods, "CN-ZJ", since, until, (), registered,
+               legal_id, (local_name,), (accreditation,), (Qualification("CMA", cma, since, until),))
 
 
 def _make(event_id: str, org: str, site: str, when: datetime, inputs: dict[str, float], output: str,

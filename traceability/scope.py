@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from traceability.events import InputLot, LabResult, Shipment
@@ -61,12 +61,43 @@ class Production:
 
 
 @dataclass(frozen=True, slots=True)
+class Standing:
+    """How the stream judged a report version (``traceability.trust``): authenticity, acceptance,
+    and what it counts as towards its batch's status ("" for nothing)."""
+
+    outcome: str
+    acceptance: str
+    counts_as: str
+
+    @property
+    def counts(self) -> bool:
+        return bool(self.counts_as)
+
+
+#: A version the stream has not judged yet (it was stored moments ago, or before judging existed):
+#: it is shown as it is and counted as it says, the reading before signatures.
+PENDING = Standing("pending", "pending", "")
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
-    """A report at the version that counts, with the versions it supersedes."""
+    """A report at the version that counts, with the versions it supersedes and how each was judged.
+
+    ``current`` is the highest version that counts towards the batch's status (a fail wins a tie);
+    when none counts (forged, or an unaccredited pass), the highest version, shown as not counting.
+    """
 
     current: LabResult
     superseded: tuple[LabResult, ...]
     lab_registered: bool
+    standings: Mapping[str, Standing] = field(default_factory=dict)  # by event id
+
+    def standing(self, version: LabResult) -> Standing:
+        return self.standings.get(version.event_id, PENDING)
+
+    @property
+    def counts(self) -> bool:
+        return _counts(self.current, self.standing(self.current))
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,21 +166,31 @@ class Recall:
     completeness: Completeness
 
 
-def current_reports(versions: Iterable[LabResult], registered_labs: Iterable[str]) -> tuple[Report, ...]:
-    """Group report versions by report: the highest version counts (a fail wins a tie).
+def current_reports(versions: Iterable[LabResult], registered_labs: Iterable[str],
+                    standings: Mapping[str, Standing] | None = None) -> tuple[Report, ...]:
+    """Group report versions by report, identified by lab and report id, on each batch.
 
-    Returns the reports sorted by batch and report id, each with its earlier versions, newest
-    first, and whether its lab (at the version that counts) is in the registry.
+    The version that counts is the highest counting version (a fail wins a tie), as in the stream
+    (``traceability.trust.effect``); a version not judged yet counts as it says.
+
+    Returns the reports sorted by batch, lab and report id, each with its other versions (counting
+    ones first, newest first), whether its lab is in the registry, and how each version was judged.
     """
-    registered = set(registered_labs)
-    by_report: dict[tuple[str, str], list[LabResult]] = defaultdict(list)
+    registered, judged = set(registered_labs), standings or {}
+    by_report: dict[tuple[str, str, str], list[LabResult]] = defaultdict(list)
     for version in {v.event_id: v for v in versions}.values():
-        by_report[(version.batch_id, version.report_id)].append(version)
+        by_report[(version.batch_id, version.lab_id, version.report_id)].append(version)
     reports = []
     for key in sorted(by_report):
-        ordered = sorted(by_report[key], key=lambda v: (v.report_version, _RANK[v.verdict], v.event_id), reverse=True)
-        reports.append(Report(ordered[0], tuple(ordered[1:]), ordered[0].lab_id in registered))
+        ordered = sorted(by_report[key], reverse=True, key=lambda v: (
+            _counts(v, judged.get(v.event_id, PENDING)), v.report_version, _RANK[v.verdict], v.event_id))
+        mine = {v.event_id: judged[v.event_id] for v in ordered if v.event_id in judged}
+        reports.append(Report(ordered[0], tuple(ordered[1:]), ordered[0].lab_id in registered, mine))
     return tuple(reports)
+
+
+def _counts(version: LabResult, standing: Standing) -> bool:
+    return standing.counts if standing is not PENDING else True
 
 
 def completeness(batches: Iterable[str], produced: Iterable[str], shipped: Iterable[str],

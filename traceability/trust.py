@@ -75,16 +75,17 @@ class LabRecord:
 
 @dataclass(frozen=True, slots=True)
 class Judgement:
-    """A report version judged: its authenticity, its acceptance, and what it counts as."""
+    """A report version judged: its authenticity, its acceptance, and what it counts as.
+
+    Attributes:
+        refused: Refused outright, dead-lettered with the outcome (forged, or unsigned where
+            signatures are required); a version that merely does not count is not refused.
+    """
 
     outcome: Outcome
     acceptance: Acceptance
     counts_as: Verdict | None
-
-    @property
-    def refused(self) -> bool:
-        """Refused outright: dead-lettered with the outcome (forged, or unsigned when required)."""
-        return self.counts_as is None and (self.outcome in FORGED or self.outcome == "unsigned")
+    refused: bool = False
 
 
 def authenticity(issued_at: datetime, lab: LabRecord | None, signed: Signed | None,
@@ -127,7 +128,7 @@ def acceptance(method: str, issued_at: datetime, lab: LabRecord | None, claimed:
 def judge(verdict: Verdict, outcome: Outcome, accepted: Acceptance, *, require_signatures: bool) -> Judgement:
     """What a version counts as, from its verdict, authenticity and acceptance (module docstring)."""
     if outcome in FORGED or (outcome == "unsigned" and require_signatures):
-        return Judgement(outcome, accepted, None)
+        return Judgement(outcome, accepted, None, refused=True)
     if accepted == "accredited" or verdict == "fail":
         return Judgement(outcome, accepted, verdict)
     return Judgement(outcome, accepted, None)

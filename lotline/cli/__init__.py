@@ -1,8 +1,9 @@
 """The ``lotline`` command: the top layer. It builds the settings once, hands each command the
 narrow config it needs, and turns Lotline's error tree into exit codes; nothing imports it.
 
-Commands live in one module per group (``stack``, ``publishing``, ``answers``, ``keys``); a group adds its
-subcommands with ``register``. Their text output is rendered by ``query.render``.
+Commands live in one module per group (``stack``, ``publishing``, ``answers``, ``trust``, ``keys``,
+``log``, ``registry``); a group adds its subcommands with ``register``. Their text output is
+rendered by ``query.render``.
 
 Exit status: 0 done, 1 some input rejected or still behind, 2 bad arguments, 3 a service or the
 stack cannot be reached or is not set up, 4 unknown batch or report, 130 interrupted.
@@ -16,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lotline.cli import answers, keys, publishing, stack
+from lotline.cli import answers, keys, log, publishing, registry, stack, trust
 from lotline.cli.exits import EXIT_NOT_FOUND, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
 from lotline.logs import configure
 from lotline.settings import Settings
@@ -29,7 +30,7 @@ the local stack started by `lotline stack up` (state in LOTLINE_STATE_DIR, defau
 """
 
 #: Command groups in the order ``--help`` lists their commands.
-GROUPS = (stack, publishing, answers, keys)
+GROUPS = (stack, publishing, answers, registry, trust, keys, log)
 
 
 def build_parser() -> argparse.ArgumentParser:

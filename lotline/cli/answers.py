@@ -63,14 +63,18 @@ def register(sub: Any) -> None:
     recall.add_argument("--limit", type=int, default=50, help="rows per section in the text output (default 50)")
     recall.set_defaults(run=run_recall)
 
-    report = sub.add_parser("report", help="show one lab report at the version that counts, with earlier versions")
+    report = sub.add_parser("report", help="show one lab report at the version that counts, with earlier versions",
+                            description="Report ids are unique only within a lab: name the lab with --lab when "
+                            "two labs used the id. Exit status: 0 found, 2 bad arguments (or an ambiguous id), "
+                            "3 no stack, 4 unknown report.")
     report.add_argument("report_id")
+    report.add_argument("--lab", metavar="LAB", help="the lab that issued it")
     report.add_argument("--as-of", **_AS_OF)
     report.add_argument("--json", action="store_true", help="print the report as one JSON object")
     report.set_defaults(run=run_report)
 
 
-def _ask(settings: Settings, args: argparse.Namespace, id_field: str, question: str) -> Any:
+def _ask(settings: Settings, args: argparse.Namespace, id_field: str, question: str, **named: str | None) -> Any:
     """The reader's answer to ``question`` about the id in ``args``.
 
     Raises:
@@ -85,7 +89,7 @@ def _ask(settings: Settings, args: argparse.Namespace, id_field: str, question: 
     asked = identifier(id_field, getattr(args, id_field)), moment("--as-of", args.as_of)
     address = resolve_endpoints(settings.stack()).clickhouse
     with driver_errors(ClickHouseUnavailable):
-        return getattr(ScopeReader(address.client, address.database), question)(*asked)
+        return getattr(ScopeReader(address.client, address.database), question)(*asked, **named)
 
 
 def run_trace(settings: Settings, args: argparse.Namespace) -> int:
@@ -115,7 +119,8 @@ def run_recall(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_report(settings: Settings, args: argparse.Namespace) -> int:
-    answer = _ask(settings, args, "report_id", "report")
+    lab = identifier("--lab", args.lab) if args.lab else None
+    answer = _ask(settings, args, "report_id", "report", lab_id=lab)
     if args.json:
         print(json.dumps(report_json(answer), indent=2))
     else:

@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ def run_keys_new(settings: Settings, args: argparse.Namespace) -> int:
     jwk = credential.public_jwk(key, args.kid or credential.default_kid(args.lab, key))
     _write(key_path, credential.private_pem(key), _PRIVATE, replace=args.force)
     _write(jwk_path, (json.dumps(jwk, indent=2) + "\n").encode(), 0o644, replace=args.force)
-    new_key_text(args.lab, jwk, key_path, jwk_path, sys.stdout)
+    new_key_text(args.lab, jwk, key_path, jwk_path, sys.stdout, datetime.now(UTC))
     return EXIT_OK
 
 

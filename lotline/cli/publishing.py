@@ -11,17 +11,22 @@ import contextlib
 import json
 import random
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any, BinaryIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lotline.cli.exits import EXIT_OK, EXIT_REJECTED, EXIT_USAGE
 from lotline.settings import Settings
 from query.render.progress import Progress
-from traceability.errors import NotSynced
+from traceability.errors import BadParameter, NotSynced
+from traceability.events import Event
 from traceability.json_form import event_to_json
 from traceability.sample_chain import yiwu_toys
 from traceability.simulation import ChainShape, supply_chain
+
+if TYPE_CHECKING:
+    from streams.publishing import Signer
 
 
 def register(sub: Any) -> None:
@@ -35,6 +40,14 @@ def register(sub: Any) -> None:
     publish.add_argument("--strict", action="store_true", help="publish nothing if any line is invalid")
     publish.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                          help="show progress on stderr (default: when stderr is a terminal)")
+    publish.add_argument("--sign-with", metavar="KEY.pem",
+                         help="sign every lab result with this lab key (PKCS#8 PEM, from `lotline keys new`); "
+                         "each carries its credential, other events pass unchanged")
+    publish.add_argument("--kid", help="with --sign-with: the key's id in the lab's registry entry "
+                         "(default: LAB-<first 8 hex digits of the key's SHA-256>, as `lotline keys new` names it)")
+    publish.add_argument("--accreditation", metavar="NUMBER", default="",
+                         help="with --sign-with: the accreditation the credentials claim, e.g. 'CNAS L1234' "
+                         "(its first word is the body; default: none claimed)")
     publish.set_defaults(run=run_publish)
 
     sync = sub.add_parser(
@@ -96,15 +109,51 @@ def _register_simulate(sub: Any) -> None:
 
 
 def run_publish(settings: Settings, args: argparse.Namespace) -> int:
-    source = sys.stdin.buffer if args.file == "-" else _open(args.file)
+    if (args.kid or args.accreditation) and not args.sign_with:
+        raise BadParameter("--kid" if args.kid else "--accreditation", "needs --sign-with KEY.pem")
+    signer = _signer(args.sign_with, args.kid or "", args.accreditation) if args.sign_with else None
+    source = open_input(args.file)
     if source is None:
         return EXIT_USAGE
     with source:
-        return publish_lines(settings, _lines(source), args.file, strict=args.strict, progress=Progress(args.progress))
+        return publish_lines(settings, source, args.file, strict=args.strict, progress=Progress(args.progress),
+                             signer=signer)
 
 
-def publish_lines(settings: Settings, lines: Iterable[bytes], name: str, *, strict: bool, progress: Progress) -> int:
+def _signer(path: str, kid: str, accreditation: str) -> Signer:
+    """Lab results' signer from a PEM key file (a bad file or kid is exit 2, naming the option)."""
+    from schemas import credential  # lazy: start-up time (joserfc, cryptography)
+    from streams.publishing import credential_signer
+    from traceability.errors import InvalidEvent, SetupError
+    from traceability.validation import check_id
+
+    try:
+        key = credential.load_private_pem(Path(path).read_bytes())
+    except OSError as exc:
+        raise BadParameter("--sign-with", f"cannot read {path}: {exc.strerror}") from None
+    except SetupError as exc:
+        raise BadParameter("--sign-with", f"{path}: {exc}") from None
+    if kid:
+        try:
+            check_id("--kid", kid)
+        except InvalidEvent as exc:
+            raise BadParameter("--kid", exc.reason.removeprefix("--kid: ")) from None
+    if accreditation and " " not in accreditation.strip():
+        raise BadParameter("--accreditation", f"expected the body and the number, e.g. 'CNAS L1234', "
+                           f"got {accreditation!r}")
+    return credential_signer(key, kid=kid, accreditation=accreditation)
+
+
+def open_input(name: str) -> BinaryIO | None:
+    """The file ``name`` (standard input for ``-``) for reading lines, or ``None`` after saying why not."""
+    return sys.stdin.buffer if name == "-" else _open(name)
+
+
+def publish_lines(settings: Settings, lines: Iterable[bytes], name: str, *, strict: bool, progress: Progress,
+                  signer: Signer | None = None, accept: Callable[[Event], None] | None = None) -> int:
     """Publish JSON lines to the stack's broker and report like `lotline publish` (exit 0 or 1).
+
+    ``signer`` signs lab results; ``accept`` may refuse events (``streams.publishing.prepare``).
 
     Raises:
         Unavailable: the broker cannot be reached (the caller says so, exit 3).
@@ -121,6 +170,7 @@ def publish_lines(settings: Settings, lines: Iterable[bytes], name: str, *, stri
             lines, producer, codec=AvroCodec(), topics=TopicNames(settings.topic_prefix),
             now=datetime.now(UTC), strict=strict,
             on_line=lambda r: progress.update(f"published {r.published:,}, rejected {len(r.rejected):,}"),
+            signer=signer, accept=accept or (lambda event: None),
         )
     progress.done()
     publish_text(report, name, sys.stdout, sys.stderr)
@@ -133,10 +183,6 @@ def _open(name: str) -> BinaryIO | None:
     except OSError as exc:
         print(f"lotline: cannot read {name}: {exc.strerror}", file=sys.stderr)
         return None
-
-
-def _lines(source: BinaryIO) -> Iterator[bytes]:
-    yield from source
 
 
 def run_sync(settings: Settings, args: argparse.Namespace) -> int:

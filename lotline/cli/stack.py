@@ -69,13 +69,19 @@ def run_api(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn  # lazy: start-up time (FastAPI, uvicorn)
 
     from deploy.local_stack import resolve_endpoints
+    from deploy.log_key import log_key
     from query.api import create_api
+    from query.log_api import log_router
     from query.services import StackServices
+    from query.transparency import LogReader, LogSigner
     from streams.topics import TopicNames
 
     endpoints = resolve_endpoints(settings.stack())
+    log_reader = LogReader(endpoints.clickhouse.client, endpoints.clickhouse.database, origin=settings.log_origin)
     services = StackServices(endpoints.kafka_bootstrap, endpoints.clickhouse, TopicNames(settings.topic_prefix),
-                             settings.app_id)
+                             settings.app_id, require_signatures=settings.require_signatures, log=log_reader)
+    signer = LogSigner(settings.log_origin, log_key(settings.log_key_file))
+    api = create_api(services, log=log_router(lambda: log_reader, signer))
     level = "warning" if settings.log_level == "info" else settings.log_level
-    uvicorn.run(create_api(services), host=args.host, port=args.port, log_level=level)
+    uvicorn.run(api, host=args.host, port=args.port, log_level=level)
     return EXIT_OK

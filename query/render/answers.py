@@ -25,7 +25,7 @@ def trace_text(trace: Trace, out: TextIO, limit: int = 50) -> None:
     print(f"batch {trace.batch_id}{product}: {status}{_as_of(trace.as_of)}", file=out)
     if trace.production:
         p = trace.production
-        print(f"made {_date(p.occurred_at)} by {p.org_id} at {p.site}: {p.quantity:g} {p.unit} "
+        print(f"made {date_text(p.occurred_at)} by {p.org_id} at {p.site}: {p.quantity:g} {p.unit} "
               f"(event {p.event_id})", file=out)
     statuses = {r.batch_id: r.status for r in trace.upstream}
     print(f"\nupstream: {len(trace.upstream):,} batches, deepest {max((r.depth for r in trace.upstream), default=0)}",
@@ -41,7 +41,7 @@ def trace_text(trace: Trace, out: TextIO, limit: int = 50) -> None:
           [(r.depth, r.batch_id, r.product_id or "-", r.status) for r in trace.downstream], out, limit)
     _section(f"shipments of this batch: {len(trace.shipments):,}", out)
     _rows(("date", "shipment", "quantity", "to", "location", "country"),
-          [(_date(s.occurred_at), s.shipment_id, f"{s.quantity:g} {s.unit}", s.to_org, s.to_location, s.to_country)
+          [(date_text(s.occurred_at), s.shipment_id, f"{s.quantity:g} {s.unit}", s.to_org, s.to_location, s.to_country)
            for s in trace.shipments], out, limit)
     _completeness(trace.completeness, out)
 
@@ -63,7 +63,7 @@ def recall_text(recall: Recall, out: TextIO, limit: int = 50) -> None:
            for a in recall.affected], out, limit)
     _section("shipments", out)
     _rows(("date", "shipment", "batch", "quantity", "from", "to", "location", "country"),
-          [(_date(s.occurred_at), s.shipment_id, s.batch_id, f"{s.quantity:g} {s.unit}", s.from_org, s.to_org,
+          [(date_text(s.occurred_at), s.shipment_id, s.batch_id, f"{s.quantity:g} {s.unit}", s.from_org, s.to_org,
             s.to_location, s.to_country) for s in recall.shipments], out, limit)
     _section("totals per country", out)
     _rows(("country", "quantity", "shipments"),
@@ -123,9 +123,19 @@ def _reports(reports: Sequence[Report], out: TextIO, limit: int) -> None:
         c = r.current
         lab = c.lab_id if r.lab_registered else f"{c.lab_id} (unregistered)"
         verdict = c.verdict.upper() if c.verdict == "fail" else c.verdict
-        rows.append((c.report_id, f"v{c.report_version}", c.batch_id, lab, c.method, verdict, _date(c.issued_at),
-                     _worst_measurement(c.measurements)))
-    _rows(("report", "ver", "batch", "lab", "method", "verdict", "issued", "measurement"), rows, out, limit)
+        rows.append((c.report_id, f"v{c.report_version}", c.batch_id, lab, c.method, verdict, standing_text(r),
+                     date_text(c.issued_at), _worst_measurement(c.measurements)))
+    _rows(("report", "ver", "batch", "lab", "method", "verdict", "trust", "issued", "measurement"), rows, out, limit)
+
+
+def standing_text(report: Report) -> str:
+    """How the version that counts was judged, in a few words ("signed, accredited")."""
+    standing = report.standing(report.current)
+    if standing.outcome == "pending":
+        return "not judged yet"
+    signed = {"authentic": "signed", "unsigned": "unsigned"}.get(standing.outcome, standing.outcome.upper())
+    accepted = "accredited" if standing.acceptance == "accredited" else standing.acceptance.replace("_", " ")
+    return f"{signed}, {accepted}" + ("" if report.counts else " (does not count)")
 
 
 def _worst_measurement(measurements: Sequence[Measurement]) -> str:
@@ -176,8 +186,9 @@ def _status(status: str, sources: Sequence[str], batch: str) -> str:
 
 
 def _as_of(moment: datetime | None) -> str:
-    return f"  [as of {_date(moment)}]" if moment else ""
+    return f"  [as of {date_text(moment)}]" if moment else ""
 
 
-def _date(moment: datetime) -> str:
+def date_text(moment: datetime) -> str:
+    """A moment as the terminal shows it: UTC to the second."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")

@@ -13,6 +13,7 @@ import pytest
 from query import scope
 from query.columns import ColumnMismatch, decode, decode_nested, decode_tuples, named, pick
 from traceability.events import InputLot, Measurement, Shipment
+from traceability.scope import Standing
 
 pytestmark = pytest.mark.contract
 
@@ -40,6 +41,10 @@ REPORTS_READ: dict[str, tuple[Any, ...]] = {
     "measurements.limit": ([90.0, None], []), "measurements.verdict": (["fail", "pass"], []),
     "lab_registered": (1, 0),
 }
+JUDGEMENTS_READ: dict[str, tuple[Any, ...]] = {
+    "event_id": ("res-2", "res-1"), "judged_outcome": ("unsigned", "authentic"),
+    "judged_acceptance": ("lab_unknown", "accredited"), "judged_counts_as": ("", "fail"),
+}
 
 
 def shuffled(columns: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -56,11 +61,16 @@ def permuted(cls: type, seed: int) -> type:
     return make_dataclass(f"Permuted{cls.__name__}", [(f.name, f.type) for f in order], frozen=True)
 
 
+def reads(reports: dict, judgements: dict) -> dict:
+    return {"reports": reports, "judgements": judgements}
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_shuffled_query_columns_decode_into_identical_answer_values(seed):
     assert scope._shipments(shuffled(SHIPMENTS_READ, seed)) == scope._shipments(SHIPMENTS_READ)
     assert scope._productions(shuffled(PRODUCTIONS_READ, seed)) == scope._productions(PRODUCTIONS_READ)
-    assert scope._reports(shuffled(REPORTS_READ, seed)) == scope._reports(REPORTS_READ)
+    assert scope._reports(reads(shuffled(REPORTS_READ, seed), shuffled(JUDGEMENTS_READ, seed))) == scope._reports(
+        reads(REPORTS_READ, JUDGEMENTS_READ))
 
 
 def test_answer_values_hold_each_column_under_the_field_of_its_name():
@@ -71,10 +81,12 @@ def test_answer_values_hold_each_column_under_the_field_of_its_name():
     [_, second] = scope._shipments(SHIPMENTS_READ)
     assert (second.batch_id, second.to_org, second.to_location, second.to_country) == (
         "LOT-B", "ORG-DEPOT", "Lyon", "F")
-    [failed, passed] = sorted(scope._reports(REPORTS_READ), key=lambda r: r.current.report_id)
+    [failed, passed] = sorted(scope._reports(reads(REPORTS_READ, JUDGEMENTS_READ)), key=lambda r: r.current.report_id)
     assert (failed.current.report_id, failed.current.lab_id, failed.current.batch_id) == ("RPT-1", "LAB-7", "LOT-A")
     assert [m.limit for m in failed.current.measurements] == [90.0, None]
     assert (failed.lab_registered, passed.lab_registered) == (True, False)
+    assert failed.standing(failed.current) == Standing("authentic", "accredited", "fail")
+    assert passed.standing(passed.current) == Standing("unsigned", "lab_unknown", "")
 
 
 @pytest.mark.parametrize("seed", range(3))

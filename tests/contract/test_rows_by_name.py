@@ -8,6 +8,8 @@ value under the wrong name cannot go unnoticed.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
@@ -17,14 +19,28 @@ from typing import Any
 import pytest
 
 import streams.closure
+import streams.transparency
 from schemas.closure_codec import ClosureCodec
+from schemas.codec import AvroCodec
 from sinks.ddl import statements
 from sinks.rows import COLUMNS, Provenance, RowBatch, RowMapping, RowMismatch, new_batch, row_builder
 from streams.closure import ClosureStore, Delivered
+from streams.ingest import RawMessage
+from streams.transparency import log_rows
 from tests.contract.conftest import describe, select
 from traceability.dead_letter import DeadLetter
 from traceability.events import InputLot, Lab, LabResult, Measurement, OutputLot, Production, Shipment
+from traceability.ledger import ReportArrived
 from traceability.lineage import Edge, ResultSeen
+from traceability.registry import (
+    Accreditation,
+    AccreditationBody,
+    Period,
+    Qualification,
+    Regulator,
+    SigningKey,
+    StatusChange,
+)
 
 pytestmark = pytest.mark.contract
 
@@ -35,6 +51,7 @@ LETTER_SRC = Provenance(1, 7, NOW + timedelta(seconds=5))
 LAB_RESULT = LabResult(
     "res-1", "RPT-1", 2, "LAB-7", "LOT-A", "S-1", "GB 6675.4-2014", "fail", NOW - 3 * DAY, NOW - 2 * DAY,
     (Measurement("Pb (soluble)", 120.5, "mg/kg", 90.0, "fail"), Measurement("Cd", 1.25, "µg/kg", None, "pass")),
+    "eyJhbGciOiJFZERTQSJ9.eyJpZCI6InJlcy0xIn0.c2ln",
 )
 PRODUCTION = Production(
     "prd-1", "ORG-PLANT", "Ningbo line 2", NOW - 4 * DAY,
@@ -42,22 +59,37 @@ PRODUCTION = Production(
     (OutputLot("LOT-OUT-1", "TOY-DUCK", 400.0, "ea"), OutputLot("LOT-OUT-2", "TOY-FROG", 250.0, "box")),
 )
 SHIPMENT = Shipment("shp-1", "SHP-1", "LOT-OUT-1", 120.0, "pcs", "ORG-PLANT", "ORG-SHOP", "Rotterdam", "NL", NOW - DAY)
+JWK = '{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}'
 LAB = Lab("lab-ev-1", "LAB-7", "Lab Seven", "CNAS", "L1234", ("GB 6675.4-2014", "EN 71-3"), "CN",
-          NOW - 300 * DAY, NOW + 60 * DAY, ("key-a", "key-b"), NOW - 301 * DAY)
+          NOW - 300 * DAY, NOW + 60 * DAY, ("key-a", "key-b"), NOW - 301 * DAY, "91330782MA2X0000Y1", ("第七实验室",),
+          (Accreditation("CNAS", "CNAS L1234", NOW - 300 * DAY, NOW + 60 * DAY,
+                         (StatusChange("granted", NOW - 300 * DAY), StatusChange("suspended", NOW - 10 * DAY)),
+                         ("GB 6675.4-2014",), ("Pb",), ("toys",)),),
+          (Qualification("CMA", "2021110234U", NOW - 200 * DAY, NOW + 100 * DAY),),
+          (SigningKey("LAB-7-1a2b3c4d", JWK, NOW - 30 * DAY, None, NOW - DAY, "key compromised"),))
+BODY = AccreditationBody("ab-cnas", "CNAS", "China National Accreditation Service", "CN",
+                         (Period(NOW - 9000 * DAY, NOW - 5000 * DAY), Period(NOW - 4000 * DAY, None)), NOW - 400 * DAY)
+REGULATOR = Regulator("reg-1", "SAMR-ZJ", "Zhejiang AMR", ("CN-ZJ", "CN-SH"), True, ("CNAS", "HKAS"), ("CMA",),
+                      NOW - 500 * DAY)
 LETTER = DeadLetter(b'{"kind": "shipment", "event_id": "shp-9"', "quantity: must be > 0", "worker",
                     NOW - timedelta(hours=1), "lt.shipments", 2, 9, "shipment", "shp-9")
 CYCLE = "lineage cycle: LOT-A -> LOT-B -> LOT-A (edge prd-ba rejected)"
+LOG_ENTRY = b'{"kid":"LAB-7-1a2b3c4d","kind":"key_registered","lab_id":"LAB-7"}'
+
 
 
 def built(mapping: RowMapping) -> RowBatch:
     """The rows of the samples (events, a dead letter, closure facts) built by ``mapping``."""
     batch = new_batch()
-    for event in (LAB_RESULT, PRODUCTION, SHIPMENT, LAB):
+    for event in (LAB_RESULT, PRODUCTION, SHIPMENT, LAB, BODY, REGULATOR):
         mapping.add_event(batch, event, SRC)
     mapping.add_reject(batch, LETTER, LETTER_SRC)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(streams.closure, "add_row", mapping.add_row)
+        patch.setattr(streams.transparency, "add_row", mapping.add_row)
         for table, rows in _closure_rows().items():
+            batch[table] += rows
+        for table, rows in log_rows([RawMessage(LOG_ENTRY, "t.log", 0, 17)], NOW).items():
             batch[table] += rows
     return batch
 
@@ -70,8 +102,10 @@ def _closure_rows() -> RowBatch:
                          Delivered(0, 1, ResultSeen("LOT-A", "RPT-1", 1, "fail"))], NOW, codec, "t")
     then = [*first.updates, Edge("LOT-B", "LOT-A", "prd-ba", b"ba")]
     second = store.apply([Delivered(0, 2 + i, m) for i, m in enumerate(then)], NOW, codec, "t")
+    # A report whose credential does not read: judged signature_invalid, changing nothing else.
+    third = store.apply([Delivered(0, 5, ReportArrived("LOT-A", AvroCodec().encode(LAB_RESULT)))], NOW, codec, "t")
     rows = new_batch()
-    for outcome in (first, second):
+    for outcome in (first, second, third):
         for table, more in outcome.rows.items():
             rows[table] += more
     return rows
@@ -95,7 +129,9 @@ def expected() -> dict[str, list[dict[str, Any]]]:
             for i in p.inputs for o in p.outputs
         ],
         "shipments": [{**_fields(SHIPMENT), **prov}],
-        "labs": [{**_fields(LAB), **prov}],
+        "labs": [{**_fields(LAB, "accreditations", "qualifications", "keys"), **_lab_json(), **prov}],
+        "accreditation_bodies": [{**_fields(BODY, "mra_testing"), **_nested("mra_testing", BODY.mra_testing), **prov}],
+        "regulators": [{**_fields(REGULATOR), **prov}],
         "rejects": [{
             "reject_id": LETTER.reject_id, "reason": LETTER.reason, "source": "worker", "event_kind": "shipment",
             "event_id": "shp-9", "original": LETTER.original, "original_topic": "lt.shipments",
@@ -109,9 +145,35 @@ def expected() -> dict[str, list[dict[str, Any]]]:
             {"batch_id": "LOT-B", "status": "at_risk", "risk_sources": ["LOT-A"], "seq": 2 << 20,
              "closure_partition": 0, "known_at": NOW},
         ],
+        "report_judgements": [{
+            "lab_id": "LAB-7", "report_id": "RPT-1", "report_version": 2, "event_id": "res-1", "batch_id": "LOT-A",
+            "outcome": "signature_invalid", "acceptance": "lab_unknown", "counts_as": "", "seq": 5 << 20,
+            "closure_partition": 0, "known_at": NOW,
+        }],
+        "log_entries": [{"entry": LOG_ENTRY, "entry_sha256": hashlib.sha256(LOG_ENTRY).hexdigest(), "log_partition": 0,
+                         "log_offset": 17, "known_at": NOW}],
         "refused_edges": [{"event_id": "prd-ba", "parent_batch": "LOT-B", "child_batch": "LOT-A", "reason": CYCLE,
                            "known_at": NOW}],
     }
+
+
+def _lab_json() -> dict[str, str]:
+    """The sample lab's nested fields as the JSON text of their JSON form (times in UTC, the JWK an object)."""
+    def iso(moment: datetime | None) -> str | None:
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+    [a], [q], [k] = LAB.accreditations, LAB.qualifications, LAB.keys
+    accreditations = [{
+        "body_id": a.body_id, "number": a.number, "valid_from": iso(a.valid_from), "valid_until": iso(a.valid_until),
+        "statuses": [{"status": c.status, "at": iso(c.at)} for c in a.statuses], "methods": list(a.methods),
+        "analytes": list(a.analytes), "product_categories": list(a.product_categories),
+    }]
+    qualifications = [{"kind": q.kind, "number": q.number, "valid_from": iso(q.valid_from),
+                       "valid_until": iso(q.valid_until)}]
+    keys = [{"kid": k.kid, "jwk": json.loads(k.jwk), "not_before": iso(k.not_before), "not_after": None,
+             "revoked_at": iso(k.revoked_at), "revocation_reason": k.revocation_reason}]
+    text = {"accreditations_json": accreditations, "qualifications_json": qualifications, "keys_json": keys}
+    return {column: json.dumps(value, ensure_ascii=False, separators=(",", ":")) for column, value in text.items()}
 
 
 def _fields(value: Any, *nested: str) -> dict[str, Any]:

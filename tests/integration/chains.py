@@ -12,7 +12,8 @@ from pathlib import Path
 
 from query import lineage
 from tests.integration.conftest import Deployment
-from traceability.events import Event, InputLot, LabResult, Measurement, OutputLot, Production
+from tests.integration.scope_oracle import counting_results
+from traceability.events import Event, InputLot, Lab, LabResult, Measurement, OutputLot, Production
 from traceability.json_form import event_to_json
 from traceability.simulation import ChainShape, supply_chain
 from traceability.testing import oracle
@@ -38,7 +39,6 @@ class Expected:
 def expected(events: list[Event]) -> Expected:
     batches: set[str] = set()
     edges: set[tuple[str, str]] = set()
-    results: list[oracle.ResultTuple] = []
     for event in events:
         if isinstance(event, Production):
             for i in event.inputs:
@@ -46,9 +46,9 @@ def expected(events: list[Event]) -> Expected:
                     edges.add((i.batch_id, o.batch_id))
                     batches |= {i.batch_id, o.batch_id}
         elif isinstance(event, LabResult):
-            results.append((event.batch_id, event.report_id, event.report_version, event.verdict))
             batches.add(event.batch_id)
     closure = {b: a for b, a in oracle.closure(batches, edges).items() if a}
+    results = counting_results(events)
     statuses = {b: s for b, s in oracle.statuses(batches, edges, results).items() if s[0] != "untested"}
     return Expected(closure, statuses, frozenset(batches), len(edges))
 
@@ -90,6 +90,11 @@ def assert_matches_oracle(dep: Deployment, want: Expected) -> None:
 
 #: A day ago: old enough for every validation rule, recent enough to read as current.
 RECENT = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+
+
+#: The lab of `report`, registered with an accreditation for its method (its passes count).
+LAB_1 = Lab("lab-ev-lab-1", "LAB-1", "Lab One", "CNAS", "CNAS L0001", ("GB 6675.4-2014",), "CN-ZJ",
+            RECENT - timedelta(days=365), RECENT + timedelta(days=365), (), RECENT - timedelta(days=30))
 
 
 def production(event_id: str, inputs: list[str], output: str) -> Production:

@@ -26,6 +26,7 @@ from deploy.processes import ProcessRecord, exited, free_port, stop
 from deploy.services import start_broker, start_clickhouse
 from lotline.settings import Settings
 from query.services import StackServices
+from query.transparency import LogReader
 from sinks.clickhouse import ClickHouseAddress, migrate
 from streams.offsets import OffsetReader
 from streams.topics import TopicNames
@@ -177,7 +178,8 @@ class Deployment:
 
     def services(self) -> StackServices:
         """The API's services on this deployment, as ``lotline api`` wires them."""
-        return StackServices(self.infra.kafka_bootstrap, self.address, self.topics, self.settings.app_id)
+        log = LogReader(self.address.client, self.settings.database)
+        return StackServices(self.infra.kafka_bootstrap, self.address, self.topics, self.settings.app_id, log=log)
 
     def committed(self, topics: Sequence[str] | None = None) -> dict[tuple[str, int], int]:
         """The workers' committed offset of every partition of ``topics`` (default: all they read)."""

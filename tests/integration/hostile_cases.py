@@ -102,11 +102,14 @@ def _time_breaks(field: str) -> list[Break]:
     ]
 
 
-def _text_breaks(field: str) -> list[Break]:
+def _text_breaks(field: str, optional: bool = False) -> list[Break]:
+    """Text too long, blank (for an ``optional`` field: blank but not empty) or with control characters."""
+    shortest = 1 if optional else 0
     return [
         ("huge string", lambda r, e: replace(e, **{field: "x" * r.choice([1_001, 65_536, 300_000])}),
          f"{field}: longer than 1000 characters"),
-        ("blank text", lambda r, e: replace(e, **{field: " " * r.randint(0, 5)}), f"{field}: must not be empty"),
+        ("blank text", lambda r, e: replace(e, **{field: " " * r.randint(shortest, 5)}),
+         f"{field}: must not be empty"),
         ("control characters", lambda r, e: replace(e, **{field: f"a{chr(r.randint(0, 31))}b"}),
          f"{field}: contains control characters"),
     ]
@@ -188,7 +191,7 @@ def _lab_result_breaks() -> list[Break]:
 
 def _lab_breaks() -> list[Break]:
     return [
-        *_text_breaks("name"), *_text_breaks("region"), *_id_breaks("lab_id"),
+        *_text_breaks("name"), *_text_breaks("region", optional=True), *_id_breaks("lab_id"),
         ("validity ends before it starts", lambda r, e: replace(e, valid_until=e.valid_from),
          "must be after valid_from"),
         ("date in year 9999", lambda r, e: replace(e, valid_until=FAR_FUTURE), "valid_until: 9999-12-31"),
@@ -378,8 +381,11 @@ _KINDS = {
 _TEXT = {"production": "site", "shipment": "to_location", "lab_result": "method", "lab": "name"}
 _TIME = {"production": "occurred_at", "shipment": "occurred_at", "lab_result": "tested_at", "lab": "registered_at"}
 _LIST = {"production": "inputs", "lab_result": "measurements", "lab": "accredited_methods"}
-#: Fields the JSON form may leave out (they default to an empty list).
-_OPTIONAL = {"type", "measurements", "accredited_methods", "public_keys"}
+#: Fields the JSON form may leave out (lists default to empty, a lab's v1 fields to its first
+#: accreditation's or blanks, the fields added since v1 to theirs) and the tag, never left out here.
+_OPTIONAL = {"type", "measurements", "accredited_methods", "public_keys", "credential", "accreditation_body",
+             "accreditation_number", "region", "valid_from", "valid_until", "legal_id", "names", "accreditations",
+             "qualifications", "keys"}
 
 
 def _without(obj: dict[str, Any], name: str) -> dict[str, Any]:

@@ -16,6 +16,36 @@ from traceability.testing import oracle
 _RANK = {"pass": 0, "withdrawn": 1, "fail": 2}
 
 
+def lab_accreditations(events: list[Event]) -> dict[str, list[oracle.AccreditationTuple]]:
+    """Each lab's accreditations in its latest registry snapshot, as plain tuples for the oracle."""
+    latest: dict[str, Lab] = {}
+    for e in events:
+        if isinstance(e, Lab) and (e.lab_id not in latest or (e.registered_at, e.event_id) >
+                                   (latest[e.lab_id].registered_at, latest[e.lab_id].event_id)):
+            latest[e.lab_id] = e
+    found: dict[str, list[oracle.AccreditationTuple]] = {}
+    for lab_id, lab in latest.items():
+        if lab.accreditations:
+            found[lab_id] = [(frozenset(a.methods), a.valid_from, a.valid_until, _paused(a.statuses))
+                             for a in lab.accreditations]
+        else:  # a v1 entry: one accreditation, granted throughout
+            found[lab_id] = [(frozenset(lab.accredited_methods), lab.valid_from, lab.valid_until, ())]
+    return found
+
+
+def _paused(statuses: Any) -> tuple[tuple[Any, Any], ...]:
+    changes = sorted(statuses, key=lambda s: s.at)
+    ends = [c.at for c in changes[1:]] + [None]
+    return tuple((c.at, end) for c, end in zip(changes, ends, strict=True) if c.status != "granted")
+
+
+def counting_results(events: list[Event]) -> list[oracle.ResultTuple]:
+    """The (unsigned) lab results that count towards statuses, by the oracle's acceptance rule."""
+    results = [(e.batch_id, e.lab_id, e.report_id, e.report_version, e.verdict, e.method, e.issued_at)
+               for e in events if isinstance(e, LabResult)]
+    return oracle.counting_results(results, lab_accreditations(events))
+
+
 @dataclass
 class World:
     """Everything the events say, indexed for the oracle."""
@@ -27,6 +57,7 @@ class World:
     labs: set[str]
     ancestors: dict[str, dict[str, int]]
     statuses: dict[str, oracle.StatusTuple]
+    counting: set[oracle.ResultTuple]  # (batch, "lab report", version, verdict) of versions that count
 
     @classmethod
     def of(cls, events: list[Event], refused: set[tuple[str, str]] = frozenset()) -> World:
@@ -34,7 +65,7 @@ class World:
         edges, made, batches = set(), {}, set()
         reports: dict[str, list[LabResult]] = defaultdict(list)
         shipments: dict[str, list[Shipment]] = defaultdict(list)
-        results, labs = [], set()
+        labs = set()
         for e in sorted(unique, key=_when):
             if isinstance(e, Production):
                 for o in e.outputs:
@@ -46,7 +77,6 @@ class World:
                         made.setdefault(o.batch_id, e)
             elif isinstance(e, LabResult):
                 reports[e.batch_id].append(e)
-                results.append((e.batch_id, e.report_id, e.report_version, e.verdict))
                 batches.add(e.batch_id)
             elif isinstance(e, Shipment):
                 shipments[e.batch_id].append(e)
@@ -54,8 +84,9 @@ class World:
             elif isinstance(e, Lab):
                 labs.add(e.lab_id)
         pairs = {(p, c) for _, p, c in edges}
+        results = counting_results(unique)
         return cls(edges, made, reports, shipments, labs, oracle.closure(batches, pairs),
-                   oracle.statuses(batches, pairs, results))
+                   oracle.statuses(batches, pairs, results), set(results))
 
     def status(self, batch: str) -> tuple[str, list[str]]:
         status, sources = self.statuses.get(batch, ("untested", ()))
@@ -65,14 +96,16 @@ class World:
         return {b: anc[batch] for b, anc in self.ancestors.items() if batch in anc}
 
     def current_reports(self, batches: set[str]) -> dict[str, tuple[int, str, bool]]:
-        """report id -> (version that counts, its verdict, lab registered)."""
-        best: dict[str, LabResult] = {}
+        """report id -> (version that counts, its verdict, lab registered): the highest counting
+        version (a fail wins a tie), or the highest version when none counts."""
+        best: dict[str, tuple[tuple[bool, int, int], LabResult]] = {}
         for batch in batches:
             for r in self.reports.get(batch, []):
-                known = best.get(r.report_id)
-                if known is None or (r.report_version, _RANK[r.verdict]) > (known.report_version, _RANK[known.verdict]):
-                    best[r.report_id] = r
-        return {rid: (r.report_version, r.verdict, r.lab_id in self.labs) for rid, r in best.items()}
+                counts = (r.batch_id, f"{r.lab_id} {r.report_id}", r.report_version, r.verdict) in self.counting
+                rank = (counts, r.report_version, _RANK[r.verdict])
+                if r.report_id not in best or rank > best[r.report_id][0]:
+                    best[r.report_id] = (rank, r)
+        return {rid: (r.report_version, r.verdict, r.lab_id in self.labs) for rid, (_, r) in best.items()}
 
     def trace(self, batch: str) -> dict[str, Any]:
         up = self.ancestors.get(batch, {})

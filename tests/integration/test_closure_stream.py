@@ -9,6 +9,7 @@ import pytest
 
 from query import history, lineage
 from tests.integration.chains import (
+    LAB_1,
     assert_matches_oracle,
     disordered,
     expected,
@@ -73,7 +74,7 @@ def test_an_edge_that_closes_a_cycle_is_dead_lettered_with_the_cycle_named(deplo
 
 def test_as_of_shows_what_was_known_before_a_failing_report_and_after_its_correction(deployment, tmp_path):
     deployment.start_worker()
-    publish(deployment, write_jsonl(tmp_path / "chain.jsonl", [production("ev-1", ["RESIN-1"], "PART-1"),
+    publish(deployment, write_jsonl(tmp_path / "chain.jsonl", [LAB_1, production("ev-1", ["RESIN-1"], "PART-1"),
                                                               production("ev-2", ["PART-1"], "TOY-1")]))
     deployment.sync()
     before_report = tick()

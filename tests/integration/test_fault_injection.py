@@ -187,7 +187,7 @@ def test_every_agent_runs_as_one_instance_so_no_ack_commits_past_an_unfinished_e
     per-instance ack tracking first, and the kill test below extended to that agent."""
     app = create_app(Settings(state_dir=tmp_path).worker(), bootstrap="127.0.0.1:9", sink=InMemorySink())
     concurrency = {name: agent.concurrency for name, agent in app.agents.items()}
-    assert concurrency == {"ingest": 1, "closure": 1, "dead-letters": 1}
+    assert concurrency == {"ingest": 1, "closure": 1, "dead-letters": 1, "transparency-log": 1}
 
 
 @pytest.mark.integration

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from query.answers import recall_json, trace_json
 from query.api import create_api
 from query.scope import ScopeReader
-from tests.integration.chains import RECENT, START, production, report, tick, write_jsonl
+from tests.integration.chains import LAB_1, RECENT, START, production, report, tick, write_jsonl
 from tests.integration.scope_oracle import World, recall_as_compared, trace_as_compared
 from traceability.events import LabResult, Measurement, Shipment
 from traceability.simulation import ChainShape, supply_chain
@@ -149,7 +149,7 @@ def test_as_of_answers_what_was_known_before_a_failing_report_and_after_its_corr
     deployment.start_worker()
     before_anything = datetime.now(UTC).replace(microsecond=0)
     time.sleep(1.1)
-    chain = [production("p1", ["RESIN-1"], "PART-1"), production("p2", ["PART-1"], "TOY-1"),
+    chain = [LAB_1, production("p1", ["RESIN-1"], "PART-1"), production("p2", ["PART-1"], "TOY-1"),
              _ship("S-1", "TOY-1", "DE"), _ship("S-2", "TOY-1", "US")]
     known_chain = _publish_and_mark(deployment, tmp_path, "chain", chain)
     known_fail = _publish_and_mark(deployment, tmp_path, "fail", [report("RESIN-1", 1, "fail")])

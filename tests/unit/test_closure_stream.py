@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ from tests.conftest import NOW
 from tests.unit.lineage_scenarios import VERDICTS, Scenario, scenarios
 from traceability.dead_letter import DeadLetter
 from traceability.events import InputLot, LabResult, Measurement, OutputLot, Production, Shipment
+from traceability.ledger import ReportArrived
 from traceability.lineage import (
     AncestryUpdate,
     BatchState,
@@ -582,9 +583,24 @@ def test_a_production_with_two_inputs_and_two_outputs_declares_four_edges_with_i
     assert all(isinstance(m, Edge) and m.origin == b"the original bytes" for m in messages)
 
 
-def test_a_lab_result_is_seen_by_its_batch_and_a_shipment_causes_nothing():
-    assert lineage_messages(LAB_RESULT, b"x") == [ResultSeen("CMP-1", "RPT-1", 2, "fail")]
+def test_a_lab_result_goes_to_its_batch_as_its_bytes_and_a_shipment_causes_nothing():
+    assert lineage_messages(LAB_RESULT, b"x") == [ReportArrived("CMP-1", b"x")]
     assert lineage_messages(SHIPMENT, b"x") == []
+
+
+def test_a_report_from_an_unknown_lab_counts_only_when_it_fails_and_the_ledger_says_so():
+    codec, store = AvroCodec(), ClosureStore()
+    store.reset(0, 0)
+    failing = store.apply([Delivered(0, 0, ReportArrived("CMP-1", codec.encode(LAB_RESULT)))], NOW, CODEC, "t")
+    assert store.state(0, "CMP-1").reports.keys() == {"LAB-1 RPT-1"}
+    assert [(r[1], r[0]) for r in failing.rows["batch_status"]] == [("failed", "CMP-1")]
+    [judged] = failing.rows["report_judgements"]
+    assert judged[5:8] == ("unsigned", "lab_unknown", "fail")
+    passing = replace(LAB_RESULT, event_id="res-2", report_id="RPT-2", batch_id="CMP-2", verdict="pass",
+                      measurements=())
+    assert not store.apply([Delivered(0, 1, ReportArrived("CMP-2", codec.encode(passing)))], NOW, CODEC,
+                           "t").rows["batch_status"]
+    assert store.state(0, "CMP-2") is None  # its pass does not count: CMP-2 stays untested
 
 
 def test_ingest_sends_the_closure_messages_of_accepted_events_only():

@@ -10,6 +10,7 @@ import pytest
 from schemas import SCHEMA_DIR
 from schemas.codec import AvroCodec
 from tests.conftest import NOW
+from tests.registry_samples import REGISTRY, SIGNED
 from traceability.errors import UndecodableEvent
 from traceability.events import EVENT_KINDS
 from traceability.simulation import ChainShape, supply_chain
@@ -38,7 +39,7 @@ def sample_events():
 
 
 def test_every_kind_of_event_survives_an_encode_decode_round_trip():
-    events = sample_events()
+    events = [*sample_events(), *REGISTRY, SIGNED]
     assert {e.kind for e in events} == set(EVENT_KINDS)
     for event in events:
         assert CODEC.decode(CODEC.encode(event)) == event

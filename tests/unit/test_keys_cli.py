@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ import pytest
 from lotline.cli import keys
 from schemas import credential
 from traceability.errors import BadParameter
+from traceability.json_form import parse_event
+from traceability.validation import validate
 
 pytestmark = pytest.mark.unit
 
@@ -80,3 +83,17 @@ def test_force_replaces_a_readable_key_file_with_a_fresh_0600_one(tmp_path, no_u
 def test_an_empty_lab_is_a_bad_parameter(tmp_path):
     with pytest.raises(BadParameter, match="--lab"):
         run("--lab", " ", "--out", str(tmp_path / "cti"))
+
+
+def test_the_printed_keys_item_pastes_into_a_lab_entry_that_validates(tmp_path, capsys):
+    run("--lab", "LAB-CTI-YW", "--out", str(tmp_path / "cti"))
+    shown = capsys.readouterr().out
+    assert 'under "keys" in lab LAB-CTI-YW' in shown
+    item = json.loads(shown.strip().splitlines()[-1])
+    jwk = json.loads((tmp_path / "cti.pub.jwk").read_text())
+    assert item["kid"] == jwk["kid"] and item["jwk"] == jwk
+    assert (item["not_after"], item["revoked_at"], item["revocation_reason"]) == (None, None, "")
+    lab = parse_event(json.dumps({"type": "lab", "event_id": "lab-ev-1", "lab_id": "LAB-CTI-YW", "name": "CTI",
+                                  "registered_at": item["not_before"], "keys": [item]}))
+    [key] = validate(lab, datetime.now(UTC)).keys
+    assert key.kid == jwk["kid"] and json.loads(key.jwk) == jwk

@@ -8,10 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from schemas import credential
 from schemas.codec import AvroCodec
-from streams.publishing import publish
+from streams.publishing import credential_signer, publish, registry_entries_only, signed
 from streams.topics import TopicNames
 from tests.conftest import NOW, jsonl
+from tests.registry_samples import REGISTRY, RESULT
 from traceability.simulation import ChainShape, supply_chain
 
 pytestmark = pytest.mark.unit
@@ -90,3 +92,43 @@ def test_any_line_is_published_or_refused_with_a_reason_never_raised(data):
     assert report.published + len(report.rejected) == 1
     assert all(error.reason for error in report.rejected)
     assert len(producer.sent) == 1
+
+
+def test_with_a_signer_every_lab_result_carries_a_credential_that_verifies_and_others_pass_unchanged():
+    producer, key = RecordingProducer(), credential.new_key()
+    data, valid = lines()
+    report = publish(data, producer, codec=CODEC, topics=TOPICS, now=NOW,
+                     signer=credential_signer(key, accreditation="CNAS L1234"))
+    assert report.published == valid
+    events = [CODEC.decode(value) for topic, _, value, _ in producer.sent if topic != TOPICS.dead_letter]
+    results = [e for e in events if e.kind == "lab_result"]
+    assert results and all(e.credential for e in results)
+    assert all(getattr(e, "credential", "") == "" for e in events if e.kind != "lab_result")
+    for result in results:
+        token = credential.read(result.credential)
+        assert token.kid == credential.default_kid(result.lab_id, key)
+        assert credential.signature_holds(token, credential.public_jwk(key, token.kid))
+        assert credential.claims_differ(result, token) == []
+        assert credential.claimed_accreditation(token) == credential.ClaimedAccreditation("CNAS", "CNAS L1234")
+
+
+def test_a_signer_with_a_kid_and_no_accreditation_claims_none():
+    key = credential.new_key()
+    token = credential.read(signed(RESULT, credential_signer(key, kid="cti-2026")).credential)
+    assert token.kid == "cti-2026" and credential.claimed_accreditation(token) is None
+
+
+def test_registry_entries_only_refuses_every_other_kind_with_the_reason():
+    producer = RecordingProducer()
+    data, _ = lines()
+    registry = jsonl(list(REGISTRY))
+    report = publish([*data, *registry.splitlines(keepends=True)], producer, codec=CODEC, topics=TOPICS, now=NOW,
+                     accept=registry_entries_only)
+    labs_simulated = sum(1 for line in data if b'"type": "lab"' in line)
+    assert report.published == len(REGISTRY) + labs_simulated
+    refused = {e.reason for e in report.rejected}
+    assert "type: shipment is not a registry entry (expected one of lab, accreditation_body, regulator); " \
+           "publish it with `lotline publish`" in refused
+    assert {topic for topic, *_ in producer.sent} == {TOPICS.registry, TOPICS.dead_letter}
+    keyed = {CODEC.decode(value).event_id: key for topic, key, value, _ in producer.sent if topic == TOPICS.registry}
+    assert keyed["ab-cnas"] == b"CNAS" and keyed["reg-samr-zj"] == b"SAMR-ZJ" and keyed["lab-ev-cti-2"] == b"LAB-CTI-YW"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Iterable
+from datetime import datetime
 
 EdgeTuple = tuple[str, str]  # (parent, child)
 ResultTuple = tuple[str, str, int, str]  # (batch, report_id, version, verdict)
@@ -75,3 +76,28 @@ def statuses(
 def _all_tested_pass(latest: list[str]) -> bool:
     tested = [verdict for verdict in latest if verdict != "withdrawn"]
     return bool(tested) and all(verdict == "pass" for verdict in tested)
+
+
+#: (batch, lab, report id, version, verdict, method, issued at) of one lab result.
+LabResultTuple = tuple[str, str, str, int, str, str, datetime]
+#: A lab's accreditations as (methods, valid from, valid until, suspended or withdrawn periods).
+AccreditationTuple = tuple[frozenset[str], datetime, datetime, tuple[tuple[datetime, datetime | None], ...]]
+
+
+def counting_results(results: Iterable[LabResultTuple],
+                     labs: dict[str, list[AccreditationTuple]]) -> list[ResultTuple]:
+    """The results that count towards statuses, keyed by lab and report id (unsigned reports only).
+
+    A result counts as it is when its lab is known and one of its accreditations was valid, not
+    suspended or withdrawn, at the issue time and names the method; otherwise only a fail counts.
+    """
+    counted = []
+    for batch, lab, report, version, verdict, method, issued in results:
+        accredited = any(
+            method in methods and start <= issued < end and not any(s <= issued and (e is None or issued < e)
+                                                                    for s, e in paused)
+            for methods, start, end, paused in labs.get(lab, [])
+        )
+        if accredited or verdict == "fail":
+            counted.append((batch, f"{lab} {report}", version, verdict))
+    return counted

@@ -1,0 +1,83 @@
+"""The HTTP face of trusted reports: a report by its identity (lab and report id), its verification,
+a held credential's verification, and the QR landing page ``/r/{lab}/{report}``.
+
+Verification is public: it tells anyone whether a report is real and counts, never what only some
+roles may see (the measurements stay out of the page and of ``?public=true`` answers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Protocol
+
+from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi.responses import HTMLResponse
+
+from query.answers import report_json, verification_json
+from query.pages import report_page
+from query.params import identifier, moment
+from query.scope import ScopeReader
+from query.verification import Verifier
+from sinks.drivers import driver_errors
+from traceability.errors import BadParameter, ClickHouseUnavailable
+
+LabId = Annotated[str, Path(description="lab id in the registry", examples=["LAB-CTI-YW"])]
+ReportId = Annotated[str, Path(description="the lab's report id", examples=["RPT-CTI-0002"])]
+Jurisdiction = Annotated[str | None, Query(
+    description="a regulator's id or jurisdiction (DE, CN-ZJ): say whether its policy recognises the report",
+    examples=["CN-ZJ"])]
+Version = Annotated[int | None, Query(ge=1, description="a version of the report (default: the latest)")]
+
+
+class TrustServices(Protocol):
+    def reader(self) -> ScopeReader:
+        """A reader for the calling thread."""
+
+    def verifier(self) -> Verifier:
+        """A verifier for the calling thread."""
+
+
+def trust_router(services: TrustServices, timed: Callable[[str], Any]) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/v1/labs/{lab_id}/reports/{report_id}", tags=["queries"],
+                responses={404: {"description": "unknown report"}, 422: {"description": "malformed id or time"}})
+    def lab_report(lab_id: LabId, report_id: ReportId,
+                   as_of: Annotated[str | None, Query(description="as known at this moment")] = None) -> dict[str, Any]:
+        """A lab's report at the version that counts, how each version was judged, the versions it supersedes."""
+        lab, report, when = identifier("lab_id", lab_id), identifier("report_id", report_id), moment("as_of", as_of)
+        with timed("report"), driver_errors(ClickHouseUnavailable):
+            return report_json(services.reader().report(report, when, lab_id=lab))
+
+    @router.get("/v1/labs/{lab_id}/reports/{report_id}/verify", tags=["verification"],
+                responses={404: {"description": "unknown report"}, 422: {"description": "malformed id"}})
+    def verify(lab_id: LabId, report_id: ReportId, jurisdiction: Jurisdiction = None, version: Version = None,
+               public: Annotated[bool, Query(description="leave out the measurements")] = False) -> dict[str, Any]:
+        """Is the report authentic, accredited, in scope, current, logged, and recognised in a jurisdiction?"""
+        lab, report = identifier("lab_id", lab_id), identifier("report_id", report_id)
+        with timed("verify"), driver_errors(ClickHouseUnavailable):
+            found = services.verifier().report(lab, report, version=version, jurisdiction=jurisdiction)
+        return verification_json(found, public=public)
+
+    @router.post("/v1/verify", tags=["verification"], responses={422: {"description": "not a report credential"}})
+    def verify_credential(body: Annotated[dict[str, Any], Body(
+        description='{"credential": "<compact JWS>"}: a credential held by the reader, checked against the registry',
+    )], jurisdiction: Jurisdiction = None) -> dict[str, Any]:
+        """Verify a credential the reader holds; it need not have been published to Lotline."""
+        token = body.get("credential")
+        if not isinstance(token, str):
+            raise BadParameter("credential", "expected the compact JWS as a string")
+        with timed("verify"), driver_errors(ClickHouseUnavailable):
+            return verification_json(services.verifier().credential(token, jurisdiction=jurisdiction))
+
+    @router.get("/r/{lab_id}/{report_id}", tags=["verification"], response_class=HTMLResponse,
+                responses={404: {"description": "unknown report"}})
+    def page(request: Request, lab_id: LabId, report_id: ReportId) -> HTMLResponse:
+        """The QR landing page: the report's verification, readable on a phone."""
+        lab, report = identifier("lab_id", lab_id), identifier("report_id", report_id)
+        with timed("verify"), driver_errors(ClickHouseUnavailable):
+            found = services.verifier().report(lab, report)
+        json_url = str(request.url_for("verify", lab_id=lab, report_id=report)) + "?public=true"
+        return HTMLResponse(report_page(found, json_url=json_url))
+
+    return router

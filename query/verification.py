@@ -1,0 +1,137 @@
+"""Verification for anyone: a report by lab and id, or a credential a reader holds (DESIGN §5).
+
+The stored report's judgement is the stream's (``report_judgements``); a held credential is judged
+here, now, against the registry by the same rules (``traceability.trust``), so it needs no stored
+event. The transparency log says whether, and where, the version was logged; its inclusion proof is
+verified before the answer says so.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+
+from clickhouse_driver import Client
+
+from query import registry
+from query.scope import ScopeReader
+from query.transparency import LogReader
+from schemas import credential
+from streams.trust import signed_facts
+from traceability.errors import BadParameter, InvalidEvent, NotFound, UnknownReport
+from traceability.events import LabResult, lab_record
+from traceability.registry import Regulator, SigningKey
+from traceability.scope import Report, Standing
+from traceability.transparency import leaf_hash, verify_inclusion
+from traceability.trust import acceptance, authenticity, judge
+from traceability.verification import Logged, Verification, regulator_for, verification
+
+
+class Verifier:
+    """Answers verification questions from one deployment's ClickHouse (and its log, if served)."""
+
+    def __init__(self, reader: ScopeReader, connect: Callable[[], Client], database: str, *,
+                 log: LogReader | None = None, require_signatures: bool = False) -> None:
+        self._reader = reader
+        self._connect = connect
+        self._db = database
+        self._log = log
+        self._require_signatures = require_signatures
+
+    def report(self, lab_id: str, report_id: str, *, version: int | None = None, jurisdiction: str | None = None,
+               as_of: datetime | None = None) -> Verification:
+        """The stored report (its latest version, or ``version``) as the stream judged it.
+
+        Raises:
+            UnknownReport: the lab issued no such report (version), as of ``as_of``.
+            BadParameter: ``jurisdiction`` names no regulator.
+        """
+        found = self._reader.report(report_id, as_of, lab_id=lab_id)
+        versions = [found.current, *found.superseded]
+        asked = _version(versions, version, f"{lab_id}/{report_id}")
+        client = self._connect()
+        lab, bodies = registry.labs(client, self._db, as_of).get(lab_id), registry.bodies(client, self._db, as_of)
+        regulator = self._regulator(client, jurisdiction, as_of)
+        signed = signed_facts(asked)
+        return verification(
+            asked, found.standing(asked), versions, lab=lab, bodies=bodies, regulator=regulator, published=True,
+            logged=self._logged(asked.event_id), claimed_accreditation=signed.claimed_accreditation if signed else "",
+        )
+
+    def credential(self, token: str, *, jurisdiction: str | None = None) -> Verification:
+        """A credential held by the reader, judged now against the registry.
+
+        Raises:
+            BadParameter: the token is not a credential of a report (the reason named).
+        """
+        try:
+            held = credential.read(token)
+        except InvalidEvent as exc:
+            raise BadParameter("credential", exc.reason) from None
+        stated = credential.claimed_result(held)
+        if stated is None:
+            raise BadParameter("credential", "it does not state one lab result consistently")
+        client = self._connect()
+        labs = registry.labs(client, self._db)
+        lab = labs.get(stated.lab_id)
+        signed = signed_facts(stated)
+        record = lab_record(lab) if lab is not None else None
+        outcome = authenticity(stated.issued_at, record, signed, lambda key: _holds(token, key))
+        claimed = signed.claimed_accreditation if signed else ""
+        accepted = acceptance(stated.method, stated.issued_at, record, claimed)
+        judged = judge(stated.verdict, outcome, accepted, require_signatures=self._require_signatures)
+        standing = Standing(judged.outcome, judged.acceptance, judged.counts_as or "")
+        stored = self._stored(stated)
+        versions = [stored.current, *stored.superseded] if stored else []
+        published = next((v for v in versions if v.event_id == stated.event_id), None)
+        return verification(
+            stated, standing, versions, lab=lab, bodies=registry.bodies(client, self._db),
+            regulator=self._regulator(client, jurisdiction, None), published=published is not None,
+            matches_published=None if published is None else not credential.claims_differ(published, held),
+            logged=self._logged(stated.event_id), claimed_accreditation=claimed,
+        )
+
+    def _stored(self, stated: LabResult) -> Report | None:
+        try:
+            return self._reader.report(stated.report_id, lab_id=stated.lab_id)
+        except (UnknownReport, BadParameter):
+            return None
+
+    def _regulator(self, client: Client, jurisdiction: str | None, as_of: datetime | None) -> Regulator | None:
+        if not jurisdiction:
+            return None
+        found = regulator_for(jurisdiction, registry.regulators(client, self._db, as_of))
+        if found is None:
+            raise BadParameter("jurisdiction", f"no regulator of {jurisdiction!r} is in the registry")
+        return found
+
+    def _logged(self, event_id: str) -> Logged | None:
+        """Where the version is in the log; its stored entry is hashed again and its path checked."""
+        if self._log is None:
+            return None
+        try:
+            index = self._log.leaf_of_event(event_id)
+            path = self._log.inclusion(index)
+            stored = self._log.entry(index)
+        except NotFound:
+            return None
+        ok = verify_inclusion(leaf_hash(stored.entry), index, path.size, list(path.proof), path.root)
+        return Logged(index, path.size, path.root, path.proof, ok)
+
+
+def _version(versions: list[LabResult], wanted: int | None, name: str) -> LabResult:
+    if wanted is None:
+        return max(versions, key=lambda v: (v.report_version, v.event_id))
+    for v in versions:
+        if v.report_version == wanted:
+            return v
+    raise UnknownReport(f"report {name} has no version {wanted}")
+
+
+def _holds(token: str, key: SigningKey) -> bool:
+    try:
+        jwk = json.loads(key.jwk)
+    except ValueError:
+        return False
+    return isinstance(jwk, dict) and credential.compact_signature_holds(token, jwk)

@@ -1,0 +1,55 @@
+"""Registry entries for tests: a body, two regulators, a v2 lab with every nested record, a v1 lab,
+and a signed lab result's JSON line. Times are relative to ``tests.conftest.NOW``."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+from tests.conftest import NOW
+from traceability.events import Lab, LabResult, Measurement
+from traceability.registry import (
+    Accreditation,
+    AccreditationBody,
+    Period,
+    Qualification,
+    Regulator,
+    SigningKey,
+    StatusChange,
+)
+
+DAY = timedelta(days=1)
+#: RFC 8037 A.2's public key (the x of its A.1 private key).
+JWK = '{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}'
+
+CNAS = AccreditationBody("ab-cnas", "CNAS", "China National Accreditation Service for Conformity Assessment", "CN",
+                         (Period(datetime(2001, 1, 31, tzinfo=UTC), None),), NOW - 30 * DAY)
+DAKKS = AccreditationBody("ab-dakks", "DAkkS", "Deutsche Akkreditierungsstelle", "DE",
+                          (Period(datetime(2010, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC)),),
+                          NOW - 30 * DAY)
+SAMR_ZJ = Regulator("reg-samr-zj", "SAMR-ZJ", "Zhejiang Administration for Market Regulation", ("CN-ZJ",), False,
+                    ("CNAS",), ("CMA",), NOW - 20 * DAY)
+BAUA = Regulator("reg-de-baua", "DE-BAuA", "Federal Institute for Occupational Safety and Health", ("DE",), True, (),
+                 (), NOW - 20 * DAY)
+ACCREDITATION = Accreditation(
+    "CNAS", "CNAS L1234", NOW - 365 * DAY, NOW + 365 * DAY,
+    (StatusChange("granted", NOW - 365 * DAY), StatusChange("suspended", NOW - 40 * DAY),
+     StatusChange("granted", NOW - 35 * DAY)),
+    ("GB 6675.4-2014", "GB/T 22048-2015"), ("Pb (soluble)",), ("toys",),
+)
+KEY = SigningKey("LAB-CTI-YW-1a2b3c4d", JWK, NOW - 100 * DAY, None, None, "")
+OLD_KEY = SigningKey("LAB-CTI-YW-0f0f0f0f", JWK.replace("11qY", "22qY"), NOW - 400 * DAY, NOW - 100 * DAY,
+                     NOW - 150 * DAY, "laptop stolen")
+LAB_V2 = Lab(
+    "lab-ev-cti-2", "LAB-CTI-YW", "Yiwu Product Testing Centre", "CNAS", "CNAS L1234",
+    ACCREDITATION.methods, "CN-ZJ", ACCREDITATION.valid_from, ACCREDITATION.valid_until, (), NOW - 10 * DAY,
+    "91330782MA28C0XX1A", ("义乌市产品质量检验所",), (ACCREDITATION,),
+    (Qualification("CMA", "2021110234U", NOW - 300 * DAY, NOW + 700 * DAY),), (KEY, OLD_KEY),
+)
+LAB_V1 = Lab("lab-ev-nbt-1", "LAB-NBT-NB", "Ningbo Toy Safety Laboratory", "CNAS", "L5678", ("GB 6675.4-2014",),
+             "CN-ZJ", NOW - 365 * DAY, NOW + 365 * DAY, ("bm90LWEta2V5",), NOW - 50 * DAY)
+REGISTRY = (CNAS, DAKKS, SAMR_ZJ, BAUA, LAB_V2, LAB_V1)
+
+RESULT = LabResult("res-RPT-1", "RPT-1", 1, "LAB-CTI-YW", "PIG-RED-1", "S-1", "GB 6675.4-2014", "fail",
+                   NOW - 2 * DAY, NOW - DAY, (Measurement("Pb (soluble)", 135.0, "mg/kg", 90.0, "fail"),))
+SIGNED = dataclasses.replace(RESULT, credential="eyJhbGciOiJFZERTQSJ9.eyJpZCI6InJlcy0xIn0.c2lnbmF0dXJl")
