@@ -77,7 +77,8 @@ class Settings(BaseSettings):
     log_origin: str = Field("lotline/log", pattern=r"^[^\s+\x00-\x1f\x7f]+$",
                             description="the log's C2SP origin: set it to the deployment's public host + path")
     # Where the public reaches the API: QR codes lead to <public_url>/r/<lab>/<report>.
-    public_url: str = Field("http://127.0.0.1:8400", description="the API's public address, for QR codes")
+    public_url: str | None = Field(None, description="the API's public address, for QR codes "
+                                   "(default: the local stack's API)")
 
     @classmethod
     def load(cls, **overrides: object) -> Settings:

@@ -148,6 +148,7 @@ def verification_json(v: Verification, *, public: bool = False) -> dict[str, Any
         },
         "method_in_scope": v.method_in_scope,
         "latest_version": v.latest_version, "superseded_by": v.superseded_by, "withdrawn": v.withdrawn,
+        "refused_versions": list(v.refused_versions),
         "published": v.published, "matches_published": v.matches_published,
         "recognition": None if v.recognition is None else {
             "regulator_id": v.recognition.regulator_id, "name": v.recognition.name,

@@ -72,7 +72,7 @@ BatchId = Annotated[str, Path(description="batch (lot) id", examples=["TOY-CAR-2
 
 
 def create_api(services: ApiServices, now: Callable[[], datetime] = lambda: datetime.now(UTC),
-               log: APIRouter | None = None) -> FastAPI:
+               log_routes: APIRouter | None = None) -> FastAPI:
     api = FastAPI(
         title="Lotline", version="1",
         description="Trace a batch, scope a recall, read a lab report, publish events. Every answer can be "
@@ -173,8 +173,8 @@ def create_api(services: ApiServices, now: Callable[[], datetime] = lambda: date
         return {"published": report.published, "rejected": len(reasons), "results": results}
 
     api.include_router(trust_router(services, timed))
-    if log is not None:  # the transparency log (`query.log_api.log_router`), wired by `lotline api`
-        api.include_router(log)
+    if log_routes is not None:  # the transparency log (`query.log_api.log_router`), wired by `lotline api`
+        api.include_router(log_routes)
 
     @api.get("/healthz", tags=["operations"])
     def healthz() -> JSONResponse:

@@ -41,7 +41,7 @@ class Verifier:
 
     def report(self, lab_id: str, report_id: str, *, version: int | None = None, jurisdiction: str | None = None,
                as_of: datetime | None = None) -> Verification:
-        """The stored report (its latest version, or ``version``) as the stream judged it.
+        """The stored report at the version that counts (or ``version``), as the stream judged it.
 
         Raises:
             UnknownReport: the lab issued no such report (version), as of ``as_of``.
@@ -49,14 +49,15 @@ class Verifier:
         """
         found = self._reader.report(report_id, as_of, lab_id=lab_id)
         versions = [found.current, *found.superseded]
-        asked = _version(versions, version, f"{lab_id}/{report_id}")
+        asked = found.current if version is None else _version(versions, version, f"{lab_id}/{report_id}")
         client = self._connect()
         lab, bodies = registry.labs(client, self._db, as_of).get(lab_id), registry.bodies(client, self._db, as_of)
         regulator = self._regulator(client, jurisdiction, as_of)
         signed = signed_facts(asked)
         return verification(
-            asked, found.standing(asked), versions, lab=lab, bodies=bodies, regulator=regulator, published=True,
-            logged=self._logged(asked.event_id), claimed_accreditation=signed.claimed_accreditation if signed else "",
+            asked, found.standing(asked), [(v, found.standing(v)) for v in versions], lab=lab, bodies=bodies,
+            regulator=regulator, published=True, logged=self._logged(asked.event_id),
+            claimed_accreditation=signed.claimed_accreditation if signed else "",
         )
 
     def credential(self, token: str, *, jurisdiction: str | None = None) -> Verification:
@@ -83,8 +84,8 @@ class Verifier:
         judged = judge(stated.verdict, outcome, accepted, require_signatures=self._require_signatures)
         standing = Standing(judged.outcome, judged.acceptance, judged.counts_as or "")
         stored = self._stored(stated)
-        versions = [stored.current, *stored.superseded] if stored else []
-        published = next((v for v in versions if v.event_id == stated.event_id), None)
+        versions = [(v, stored.standing(v)) for v in (stored.current, *stored.superseded)] if stored else []
+        published = next((v for v, _ in versions if v.event_id == stated.event_id), None)
         return verification(
             stated, standing, versions, lab=lab, bodies=registry.bodies(client, self._db),
             regulator=self._regulator(client, jurisdiction, None), published=published is not None,
@@ -120,9 +121,7 @@ class Verifier:
         return Logged(index, path.size, path.root, path.proof, ok)
 
 
-def _version(versions: list[LabResult], wanted: int | None, name: str) -> LabResult:
-    if wanted is None:
-        return max(versions, key=lambda v: (v.report_version, v.event_id))
+def _version(versions: list[LabResult], wanted: int, name: str) -> LabResult:
     for v in versions:
         if v.report_version == wanted:
             return v

@@ -54,6 +54,7 @@ class Verification:
     latest_version: int
     superseded_by: int | None
     withdrawn: bool
+    refused_versions: tuple[int, ...]
     published: bool
     matches_published: bool | None
     recognition: Recognition | None
@@ -77,24 +78,33 @@ def covering_accreditation(lab: Lab | None, method: str, issued_at: datetime,
         active[0] if active else None)
 
 
-def verification(version: LabResult, standing: Standing, versions: Sequence[LabResult], *, lab: Lab | None,
+def verification(version: LabResult, standing: Standing, versions: Sequence[tuple[LabResult, Standing]], *,
+                 lab: Lab | None,
                  bodies: Mapping[str, AccreditationBody], regulator: Regulator | None, published: bool,
                  matches_published: bool | None = None, logged: Logged | None = None,
                  claimed_accreditation: str = "") -> Verification:
-    """Assemble the answer for ``version`` among the report's ``versions`` (all known versions)."""
+    """Assemble the answer for ``version`` among the report's ``versions`` (every known version with
+    its judgement): only a later version that counts supersedes it or withdraws it; later versions
+    refused as forged are named, not obeyed."""
     accreditation = covering_accreditation(lab, version.method, version.issued_at, claimed_accreditation)
-    later = [v for v in versions if v.report_version > version.report_version]
-    latest = max([version.report_version, *(v.report_version for v in versions)])
+    later = [v for v, s in versions if v.report_version > version.report_version and _counts(s)]
+    refused = sorted({v.report_version for v, s in versions if s.outcome in FORGED and v is not version})
+    latest = max([version.report_version, *(v.report_version for v, _ in versions)])
     return Verification(
         version=version, standing=standing, lab=lab, accreditation=accreditation,
         method_in_scope=accreditation is not None and version.method in accreditation.methods,
         body=bodies.get(accreditation.body_id) if accreditation else None, latest_version=latest,
         superseded_by=min((v.report_version for v in later), default=None),
         withdrawn=any(v.verdict == "withdrawn" for v in later) or version.verdict == "withdrawn",
+        refused_versions=tuple(refused),
         published=published, matches_published=matches_published,
         recognition=_recognition(regulator, standing, accreditation, version, lab, bodies) if regulator else None,
         logged=logged,
     )
+
+
+def _counts(standing: Standing) -> bool:
+    return standing.counts or standing.outcome == "pending"
 
 
 def _recognition(regulator: Regulator, standing: Standing, accreditation: Accreditation | None, version: LabResult,

@@ -81,7 +81,7 @@ def run_api(settings: Settings, args: argparse.Namespace) -> int:
     services = StackServices(endpoints.kafka_bootstrap, endpoints.clickhouse, TopicNames(settings.topic_prefix),
                              settings.app_id, require_signatures=settings.require_signatures, log=log_reader)
     signer = LogSigner(settings.log_origin, log_key(settings.log_key_file))
-    api = create_api(services, log=log_router(lambda: log_reader, signer))
+    api = create_api(services, log_routes=log_router(lambda: log_reader, signer))
     level = "warning" if settings.log_level == "info" else settings.log_level
     uvicorn.run(api, host=args.host, port=args.port, log_level=level)
     return EXIT_OK

@@ -74,10 +74,12 @@ def run_verify(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_qr(settings: Settings, args: argparse.Namespace) -> int:
+    from deploy.local_stack import StackState
     from query.qr import report_url, write_qr  # lazy: start-up time (segno)
 
     lab, report = identifier("lab", args.lab), identifier("report", args.report)
-    url = report_url(settings.public_url, lab, report)
+    port = StackState.load(settings.state_dir).ports.get("api", settings.api_port)
+    url = report_url(settings.public_url or f"http://{settings.api_host}:{port}", lab, report)
     write_qr(url, args.out)
     print(f"wrote {args.out}: a QR code of {url}")
     return EXIT_OK

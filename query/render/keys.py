@@ -17,7 +17,8 @@ def new_key_text(lab_id: str, jwk: Mapping[str, str], key_path: Path, jwk_path: 
     print(f"kid          {jwk['kid']}", file=out)
     print(f"private key  {key_path}  (mode 0600: keep it on the lab's signing host, never share it)", file=out)
     print(f"public key   {jwk_path}", file=out)
-    print(f"\nadd under \"keys\" in lab {lab_id}'s registry entry (a lab snapshot: the whole record, this item "
+    print(f"\nregister it: lotline keys register {jwk_path} --lab {lab_id}", file=out)
+    print(f"or add under \"keys\" in lab {lab_id}'s registry entry (a lab snapshot: the whole record, this item "
           "added), then `lotline registry load` it:", file=out)
     print(f"  {json.dumps(registry_key(jwk, now), separators=(',', ':'))}", file=out)
 

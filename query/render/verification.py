@@ -46,6 +46,10 @@ def verification_text(v: Verification, out: TextIO) -> None:
               + (", and the report was withdrawn" if v.withdrawn else ""), file=out)
     elif v.withdrawn:
         print("withdrawn by the lab", file=out)
+    if v.refused_versions:
+        listed = ", ".join(f"v{n}" for n in v.refused_versions)
+        print(f"refused: {listed} of this report did not verify and change nothing (see `lotline rejects`)",
+              file=out)
     if not v.published:
         print("not published: Lotline has no record of this report version", file=out)
     elif v.matches_published is False:

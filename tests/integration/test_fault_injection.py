@@ -120,7 +120,8 @@ def wait_for_rows(dep: Deployment, table: str, at_least: int, timeout: float = 1
 
 def stored_events(dep: Deployment, events: list[Event]) -> tuple[dict[str, int], dict[str, int], int]:
     """(distinct events per history table wanted, stored; duplicate rows absorbed by dedup)."""
-    want = Counter(TABLE_OF[type(e)] for e in {e.event_id: e for e in events}.values())
+    want = Counter({table: 0 for table in history.HISTORY_TABLES})
+    want.update(TABLE_OF[type(e)] for e in {e.event_id: e for e in events}.values())
     counts = history.counts(dep.client(), dep.settings.database)
     assert counts.rejects == 0, history.rejects(dep.client(), dep.settings.database)
     return dict(want), counts.events, sum(counts.rows[t] for t in want) - counts.accepted
