@@ -132,7 +132,8 @@ class LogReader:
         self._client: Any = None
         self._tree = MerkleTree()
         self._leaves: list[bytes] = []  # leaf hash by index; the same objects are the keys of _by_hash
-        self._offsets = array("Q")  # the first offset of each leaf
+        self._offsets = array("Q")  # where each leaf first occurs: its record's offset,
+        self._positions = array("I")  # and its place in the record
         self._by_hash: dict[bytes, int] = {}
         self._by_event: dict[str, int] = {}
         self._next_offset = 0
@@ -156,9 +157,10 @@ class LogReader:
         """
         with self._current() as tree:
             _check_range("index", index, 0, tree.size - 1, "a leaf of the log")
-            offset = self._offsets[index]
+            offset, position = self._offsets[index], self._positions[index]
             rows = self._query(f"SELECT entry FROM {self._db}.log_entries WHERE log_partition = 0 "
-                               "AND log_offset = %(offset)s LIMIT 1", {"offset": offset})
+                               "AND log_offset = %(offset)s AND log_index = %(position)s LIMIT 1",
+                               {"offset": offset, "position": position})
             (entries,) = pick(rows, "entry")
             if not entries:
                 raise NotFound(f"log entry {index} (partition 0, offset {offset}) is no longer stored")
@@ -219,19 +221,19 @@ class LogReader:
                 return
             while self._next_offset <= last[0]:
                 end = min(self._next_offset + self._page, last[0] + 1)
-                offsets, entries = pick(self._query(
-                    f"SELECT log_offset, entry FROM {self._db}.log_entries WHERE log_partition = 0 "
-                    "AND log_offset >= %(start)s AND log_offset < %(end)s ORDER BY log_offset",
+                offsets, positions, entries = pick(self._query(
+                    f"SELECT log_offset, log_index, entry FROM {self._db}.log_entries WHERE log_partition = 0 "
+                    "AND log_offset >= %(start)s AND log_offset < %(end)s ORDER BY log_offset, log_index",
                     {"start": self._next_offset, "end": end},
-                ), "log_offset", "entry")
-                self._add(offsets, entries)
+                ), "log_offset", "log_index", "entry")
+                self._add(offsets, positions, entries)
                 self._next_offset = end
         finally:  # what was read is in the tree, even when a later page failed
             self._grow_tree()
 
-    def _add(self, offsets: Sequence[int], entries: Sequence[bytes]) -> None:
+    def _add(self, offsets: Sequence[int], positions: Sequence[int], entries: Sequence[bytes]) -> None:
         by_hash, leaves = self._by_hash, self._leaves
-        for offset, entry in zip(offsets, entries, strict=True):
+        for offset, position, entry in zip(offsets, positions, entries, strict=True):
             leaf = leaf_hash(entry)
             if leaf in by_hash:
                 continue
@@ -239,6 +241,7 @@ class LogReader:
             by_hash[leaf] = index
             leaves.append(leaf)
             self._offsets.append(offset)
+            self._positions.append(position)
             if _EVENT_ID in entry:
                 self._index_event(entry, index)
 

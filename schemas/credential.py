@@ -27,6 +27,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote
@@ -350,6 +351,13 @@ def _verification_key(jwk: Mapping[str, Any]) -> OKPKey | None:
     x = jwk.get("x")
     if not isinstance(x, str) or len(x) != 43 or not _BASE64URL.fullmatch(x):
         return None
+    return _okp_key(x)
+
+
+@lru_cache(maxsize=4096)
+def _okp_key(x: str) -> OKPKey | None:
+    # Cached: a stream checks thousands of reports against a lab's few keys (the import cost about
+    # a third of a check, measured).
     try:
         return OKPKey.import_key({"kty": "OKP", "crv": "Ed25519", "x": x})
     except (JoseError, ValueError):

@@ -70,7 +70,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "lab_id", "report_id", "report_version", "event_id", "batch_id", "outcome", "acceptance", "counts_as",
         "seq", "closure_partition", "known_at",
     ),
-    "log_entries": ("entry", "entry_sha256", "log_partition", "log_offset", "known_at"),
+    "log_entries": ("entry", "entry_sha256", "log_partition", "log_offset", "log_index", "known_at"),
     "rejects": (
         "reject_id", "reason", "source", "event_kind", "event_id", "original", "original_topic",
         "original_partition", "original_offset", "rejected_at", "dead_letter_partition",

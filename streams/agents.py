@@ -24,7 +24,7 @@ from streams.closure_log import ClosureLog
 from streams.ingest import RawMessage, ingest, store_dead_letters
 from streams.sink_writer import SinkWriter
 from streams.topics import TopicNames
-from streams.transparency import log_rows
+from streams.transparency import log_records, log_rows
 from streams.trust import TrustReader
 from traceability.dead_letter import DeadLetter
 from traceability.errors import UndecodableEvent
@@ -60,8 +60,8 @@ async def send_dead_letters(topic: faust.TopicT, letters: Sequence[DeadLetter]) 
 
 
 async def send_log_entries(topic: faust.TopicT, entries: Sequence[bytes]) -> None:
-    """Append entries to the transparency log: always partition 0, so the log has one order."""
-    futures = [await topic.send(value=entry, partition=0, force=True) for entry in entries]
+    """Append entries to the transparency log, many per record, always to partition 0 (one order)."""
+    futures = [await topic.send(value=record, partition=0, force=True) for record in log_records(entries)]
     await asyncio.gather(*futures)
 
 

@@ -18,12 +18,14 @@ CREATE TABLE IF NOT EXISTS {db}.report_judgements (
     known_at DateTime
 ) ENGINE = MergeTree ORDER BY (lab_id, report_id, event_id, seq);
 
--- The transparency log's entries with their place in partition 0 of the log topic: the leaves of
--- the log's Merkle tree are the distinct entries in order of first offset (repeats are one leaf).
+-- The transparency log's entries with their place in partition 0 of the log topic (a record carries
+-- many entries, one per line: log_index is the entry's line): the leaves of the log's Merkle tree
+-- are the distinct entries in order of first place (repeats are one leaf).
 CREATE TABLE IF NOT EXISTS {db}.log_entries (
     entry String,
     entry_sha256 String,
     log_partition UInt16,
     log_offset UInt64,
+    log_index UInt32,
     known_at DateTime
-) ENGINE = MergeTree ORDER BY (log_partition, log_offset);
+) ENGINE = MergeTree ORDER BY (log_partition, log_offset, log_index);

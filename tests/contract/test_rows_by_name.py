@@ -89,8 +89,9 @@ def built(mapping: RowMapping) -> RowBatch:
         patch.setattr(streams.transparency, "add_row", mapping.add_row)
         for table, rows in _closure_rows().items():
             batch[table] += rows
-        for table, rows in log_rows([RawMessage(LOG_ENTRY, "t.log", 0, 17)], NOW).items():
-            batch[table] += rows
+        record = b"\n".join([b"{}", b'{"a":1}', b'{"b":2}', LOG_ENTRY])  # the sample is a record's fourth entry
+        for table, rows in log_rows([RawMessage(record, "t.log", 0, 17)], NOW).items():
+            batch[table] += rows[3:]
     return batch
 
 
@@ -151,7 +152,7 @@ def expected() -> dict[str, list[dict[str, Any]]]:
             "closure_partition": 0, "known_at": NOW,
         }],
         "log_entries": [{"entry": LOG_ENTRY, "entry_sha256": hashlib.sha256(LOG_ENTRY).hexdigest(), "log_partition": 0,
-                         "log_offset": 17, "known_at": NOW}],
+                         "log_offset": 17, "log_index": 3, "known_at": NOW}],
         "refused_edges": [{"event_id": "prd-ba", "parent_batch": "LOT-B", "child_batch": "LOT-A", "reason": CYCLE,
                            "known_at": NOW}],
     }
