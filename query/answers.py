@@ -75,8 +75,7 @@ def report_json(report: Report) -> dict[str, Any]:
 
 def _standing(report: Report, version: LabResult) -> dict[str, Any]:
     standing = report.standing(version)
-    counts = standing.counts if standing.outcome != "pending" else True
-    return {"outcome": standing.outcome, "acceptance": standing.acceptance, "counts": counts}
+    return {"outcome": standing.outcome, "acceptance": standing.acceptance, "counts": standing.counts}
 
 
 def _version(r: LabResult) -> dict[str, Any]:
@@ -134,7 +133,7 @@ def verification_json(v: Verification, *, public: bool = False) -> dict[str, Any
     return {
         "lab_id": r.lab_id, "report_id": r.report_id, "version": r.report_version, "event_id": r.event_id,
         "outcome": v.standing.outcome, "acceptance": v.standing.acceptance,
-        "counts": v.standing.counts if v.standing.outcome != "pending" else True,
+        "counts": v.standing.counts,
         "batch_id": r.batch_id, "verdict": r.verdict, "method": r.method,
         "tested_at": _time(r.tested_at), "issued_at": _time(r.issued_at),
         "lab": None if lab is None else {"lab_id": lab.lab_id, "name": lab.name, "legal_id": lab.legal_id,

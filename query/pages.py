@@ -41,8 +41,7 @@ def report_page(v: Verification, *, json_url: str) -> str:
         ("Issued", date_text(r.issued_at)),
         ("Lab", f"{v.lab.name} ({r.lab_id})" if v.lab else f"{r.lab_id} — not in the registry"),
         ("Accreditation", _accreditation(v)),
-        ("Counts", "yes" if v.standing.counts or v.standing.outcome == "pending"
-         else f"no ({v.standing.acceptance.replace('_', ' ')})"),
+        ("Counts", "yes" if v.standing.counts else f"no ({v.standing.acceptance.replace('_', ' ')})"),
     ]
     if v.superseded_by is not None:
         rows.append(("Superseded", f"by version {v.superseded_by} (latest v{v.latest_version})"))

@@ -8,7 +8,6 @@ verified before the answer says so.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 
@@ -18,13 +17,13 @@ from query import registry
 from query.scope import ScopeReader
 from query.transparency import LogReader
 from schemas import credential
-from streams.trust import signed_facts
+from streams.trust import signed_facts, token_holds
 from traceability.errors import BadParameter, InvalidEvent, NotFound, UnknownReport
 from traceability.events import LabResult, lab_record
-from traceability.registry import Regulator, SigningKey
+from traceability.registry import Regulator
 from traceability.scope import Report, Standing
 from traceability.transparency import leaf_hash, verify_inclusion
-from traceability.trust import acceptance, authenticity, judge
+from traceability.trust import judge_report
 from traceability.verification import Logged, Verification, regulator_for, verification
 
 
@@ -77,11 +76,9 @@ class Verifier:
         labs = registry.labs(client, self._db)
         lab = labs.get(stated.lab_id)
         signed = signed_facts(stated)
-        record = lab_record(lab) if lab is not None else None
-        outcome = authenticity(stated.issued_at, record, signed, lambda key: _holds(token, key))
-        claimed = signed.claimed_accreditation if signed else ""
-        accepted = acceptance(stated.method, stated.issued_at, record, claimed)
-        judged = judge(stated.verdict, outcome, accepted, require_signatures=self._require_signatures)
+        judged = judge_report(stated.verdict, stated.method, stated.issued_at, lab_record(lab) if lab else None,
+                              signed, lambda key: token_holds(token, key),
+                              require_signatures=self._require_signatures)
         standing = Standing(judged.outcome, judged.acceptance, judged.counts_as or "")
         stored = self._stored(stated)
         versions = [(v, stored.standing(v)) for v in (stored.current, *stored.superseded)] if stored else []
@@ -90,7 +87,8 @@ class Verifier:
             stated, standing, versions, lab=lab, bodies=registry.bodies(client, self._db),
             regulator=self._regulator(client, jurisdiction, None), published=published is not None,
             matches_published=None if published is None else not credential.claims_differ(published, held),
-            logged=self._logged(stated.event_id), claimed_accreditation=claimed,
+            logged=self._logged(stated.event_id),
+            claimed_accreditation=signed.claimed_accreditation if signed else "",
         )
 
     def _stored(self, stated: LabResult) -> Report | None:
@@ -126,11 +124,3 @@ def _version(versions: list[LabResult], wanted: int, name: str) -> LabResult:
         if v.report_version == wanted:
             return v
     raise UnknownReport(f"report {name} has no version {wanted}")
-
-
-def _holds(token: str, key: SigningKey) -> bool:
-    try:
-        jwk = json.loads(key.jwk)
-    except ValueError:
-        return False
-    return isinstance(jwk, dict) and credential.compact_signature_holds(token, jwk)

@@ -59,8 +59,7 @@ def ingest(
         add_event(outcome.rows, event, Provenance(message.partition, message.offset, now, signature))
         outcome.lineage += lineage_messages(event, message.value)
         if isinstance(event, Lab):
-            keys = getattr(event, "keys", ())
-            outcome.log_entries += [entry for key in keys for entry in key_entries(event.lab_id, key)]
+            outcome.log_entries += [entry for key in event.keys for entry in key_entries(event.lab_id, key)]
         outcome.accepted += 1
     return outcome
 

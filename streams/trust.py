@@ -12,9 +12,8 @@ from functools import lru_cache
 
 from schemas import credential
 from schemas.codec import AvroCodec
-from traceability import events
 from traceability.errors import InvalidEvent
-from traceability.events import Lab, LabResult
+from traceability.events import Lab, LabResult, lab_record
 from traceability.ledger import LabSnapshot, ReportFacts
 from traceability.registry import SigningKey
 from traceability.trust import Signed
@@ -38,7 +37,7 @@ class TrustReader:
             batch_id=event.batch_id, lab_id=event.lab_id, report_id=event.report_id,
             report_version=event.report_version, verdict=event.verdict, event_id=event.event_id,
             method=event.method, issued_at=event.issued_at, signed=signed_facts(event),
-            token=getattr(event, "credential", ""), origin=origin,
+            token=event.credential, origin=origin,
         )
 
     def lab(self, origin: bytes) -> tuple[str, LabSnapshot, Lab] | None:
@@ -49,21 +48,25 @@ class TrustReader:
             return None
         if not isinstance(event, Lab):
             return None
-        return event.lab_id, LabSnapshot(event.event_id, event.registered_at, events.lab_record(event)), event
+        return event.lab_id, LabSnapshot(event.event_id, event.registered_at, lab_record(event)), event
 
     @staticmethod
     def holds(facts: ReportFacts, key: SigningKey) -> bool:
         """Whether the report's credential verifies with ``key`` (EdDSA only; never raises)."""
-        return _holds(facts.token, key.jwk)
+        return token_holds(facts.token, key)
+
+
+def token_holds(token: str, key: SigningKey) -> bool:
+    """Whether a credential verifies with a registered key (EdDSA only; never raises)."""
+    return _holds(token, key.jwk)
 
 
 def signed_facts(result: LabResult) -> Signed | None:
     """What a result's credential says without the key; ``None`` when it carries none."""
-    token = getattr(result, "credential", "")
-    if not token:
+    if not result.credential:
         return None
     try:
-        read = credential.read(token)
+        read = credential.read(result.credential)
     except InvalidEvent as exc:
         return Signed("", "", (), unreadable=exc.reason)
     claimed = credential.claimed_accreditation(read)

@@ -33,10 +33,8 @@ from traceability.trust import (
     LabRecord,
     Signed,
     Verdict,
-    acceptance,
-    authenticity,
     effect,
-    judge,
+    judge_report,
 )
 
 
@@ -184,11 +182,8 @@ class TrustLedger:
         return max(snapshots.values(), key=lambda s: (s.registered_at, s.event_id)).record
 
     def _judge(self, facts: ReportFacts, holds: SignatureCheck, step: LedgerStep) -> None:
-        lab = self.record(facts.lab_id)
-        outcome = authenticity(facts.issued_at, lab, facts.signed, lambda key: holds(facts, key))
-        claimed = facts.signed.claimed_accreditation if facts.signed is not None else ""
-        accepted = acceptance(facts.method, facts.issued_at, lab, claimed)
-        judgement = judge(facts.verdict, outcome, accepted, require_signatures=self._require_signatures)
+        judgement = judge_report(facts.verdict, facts.method, facts.issued_at, self.record(facts.lab_id), facts.signed,
+                                 lambda key: holds(facts, key), require_signatures=self._require_signatures)
         before = self._judgements.get(facts.event_id)
         if judgement != before:
             self._judgements[facts.event_id] = judgement

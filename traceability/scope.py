@@ -71,7 +71,8 @@ class Standing:
 
     @property
     def counts(self) -> bool:
-        return bool(self.counts_as)
+        """Whether the version counts towards its batch's status; one not judged yet counts as it says."""
+        return bool(self.counts_as) or self.outcome == "pending"
 
 
 #: A version the stream has not judged yet (it was stored moments ago, or before judging existed):
@@ -97,7 +98,7 @@ class Report:
 
     @property
     def counts(self) -> bool:
-        return _counts(self.current, self.standing(self.current))
+        return self.standing(self.current).counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,14 +184,11 @@ def current_reports(versions: Iterable[LabResult], registered_labs: Iterable[str
     reports = []
     for key in sorted(by_report):
         ordered = sorted(by_report[key], reverse=True, key=lambda v: (
-            _counts(v, judged.get(v.event_id, PENDING)), v.report_version, _RANK[v.verdict], v.event_id))
+            judged.get(v.event_id, PENDING).counts, v.report_version, _RANK[v.verdict], v.event_id))
         mine = {v.event_id: judged[v.event_id] for v in ordered if v.event_id in judged}
         reports.append(Report(ordered[0], tuple(ordered[1:]), ordered[0].lab_id in registered, mine))
     return tuple(reports)
 
-
-def _counts(version: LabResult, standing: Standing) -> bool:
-    return standing.counts if standing is not PENDING else True
 
 
 def completeness(batches: Iterable[str], produced: Iterable[str], shipped: Iterable[str],

@@ -134,6 +134,15 @@ def judge(verdict: Verdict, outcome: Outcome, accepted: Acceptance, *, require_s
     return Judgement(outcome, accepted, None)
 
 
+def judge_report(verdict: Verdict, method: str, issued_at: datetime, lab: LabRecord | None, signed: Signed | None,
+                 signature_holds: Callable[[SigningKey], bool], *, require_signatures: bool) -> Judgement:
+    """A report version judged against its lab's current record: authenticity, acceptance (for the
+    accreditation its credential claims, if any), and what it counts as."""
+    outcome = authenticity(issued_at, lab, signed, signature_holds)
+    accepted = acceptance(method, issued_at, lab, signed.claimed_accreditation if signed is not None else "")
+    return judge(verdict, outcome, accepted, require_signatures=require_signatures)
+
+
 @dataclass(frozen=True, slots=True)
 class JudgedVersion:
     report_version: int

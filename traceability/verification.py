@@ -87,7 +87,7 @@ def verification(version: LabResult, standing: Standing, versions: Sequence[tupl
     its judgement): only a later version that counts supersedes it or withdraws it; later versions
     refused as forged are named, not obeyed."""
     accreditation = covering_accreditation(lab, version.method, version.issued_at, claimed_accreditation)
-    later = [v for v, s in versions if v.report_version > version.report_version and _counts(s)]
+    later = [v for v, s in versions if v.report_version > version.report_version and s.counts]
     refused = sorted({v.report_version for v, s in versions if s.outcome in FORGED and v is not version})
     latest = max([version.report_version, *(v.report_version for v, _ in versions)])
     return Verification(
@@ -101,10 +101,6 @@ def verification(version: LabResult, standing: Standing, versions: Sequence[tupl
         recognition=_recognition(regulator, standing, accreditation, version, lab, bodies) if regulator else None,
         logged=logged,
     )
-
-
-def _counts(standing: Standing) -> bool:
-    return standing.counts or standing.outcome == "pending"
 
 
 def _recognition(regulator: Regulator, standing: Standing, accreditation: Accreditation | None, version: LabResult,

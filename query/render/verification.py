@@ -24,8 +24,7 @@ def verification_text(v: Verification, out: TextIO) -> None:
     said = _OUTCOME.get(v.standing.outcome, v.standing.outcome)
     print(f"report {r.lab_id}/{r.report_id} v{r.report_version}: {said}", file=out)
     accepted = "accredited" if v.standing.acceptance == "accredited" else v.standing.acceptance.replace("_", " ")
-    counted = "counts towards the batch's status" if v.standing.counts or v.standing.outcome == "pending" \
-        else "does not count towards the batch's status"
+    counted = "counts towards the batch's status" if v.standing.counts else "does not count towards the batch's status"
     print(f"acceptance: {accepted}; {counted}", file=out)
     print(f"batch {r.batch_id}: {r.verdict} by {r.method}, tested {date_text(r.tested_at)}, "
           f"issued {date_text(r.issued_at)}", file=out)
