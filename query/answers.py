@@ -83,11 +83,13 @@ def _version(r: LabResult) -> dict[str, Any]:
         "report_id": r.report_id, "version": r.report_version, "event_id": r.event_id, "lab_id": r.lab_id,
         "batch_id": r.batch_id, "sample_id": r.sample_id, "method": r.method, "verdict": r.verdict,
         "tested_at": _time(r.tested_at), "issued_at": _time(r.issued_at),
-        "measurements": [
-            {"analyte": m.analyte, "value": m.value, "unit": m.unit, "limit": m.limit, "verdict": m.verdict}
-            for m in r.measurements
-        ],
+        "measurements": _measurements(r),
     }
+
+
+def _measurements(r: LabResult) -> list[dict[str, Any]]:
+    return [{"analyte": m.analyte, "value": m.value, "unit": m.unit, "limit": m.limit, "verdict": m.verdict}
+            for m in r.measurements]
 
 
 def _related(r: Related) -> dict[str, Any]:
@@ -158,7 +160,5 @@ def verification_json(v: Verification, *, public: bool = False) -> dict[str, Any
             "index": v.logged.index, "size": v.logged.size, "root": v.logged.root.hex(),
             "proof": [h.hex() for h in v.logged.proof], "verified": v.logged.verified,
         },
-        **({} if public else {"measurements": [
-            {"analyte": m.analyte, "value": m.value, "unit": m.unit, "limit": m.limit, "verdict": m.verdict}
-            for m in r.measurements]}),
+        **({} if public else {"measurements": _measurements(r)}),
     }

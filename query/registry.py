@@ -39,6 +39,11 @@ def labs(client: Client, database: str, as_of: datetime | None = None) -> dict[s
     return _current(lab_snapshots(client, database, as_of), lambda lab: lab.lab_id)
 
 
+def lab(client: Client, database: str, lab_id: str, as_of: datetime | None = None) -> Lab | None:
+    """One lab's current record (as known at ``as_of``), ``None`` if the registry does not know it."""
+    return latest(lab_snapshots(client, database, as_of, lab_id))
+
+
 def lab_history(client: Client, database: str, lab_id: str, as_of: datetime | None = None) -> list[Lab]:
     """Every snapshot of one lab, oldest first (``registered_at``, then ``event_id``).
 

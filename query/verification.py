@@ -50,7 +50,7 @@ class Verifier:
         versions = [found.current, *found.superseded]
         asked = found.current if version is None else _version(versions, version, f"{lab_id}/{report_id}")
         client = self._connect()
-        lab, bodies = registry.labs(client, self._db, as_of).get(lab_id), registry.bodies(client, self._db, as_of)
+        lab, bodies = registry.lab(client, self._db, lab_id, as_of), registry.bodies(client, self._db, as_of)
         regulator = self._regulator(client, jurisdiction, as_of)
         signed = signed_facts(asked)
         return verification(
@@ -73,8 +73,7 @@ class Verifier:
         if stated is None:
             raise BadParameter("credential", "it does not state one lab result consistently")
         client = self._connect()
-        labs = registry.labs(client, self._db)
-        lab = labs.get(stated.lab_id)
+        lab = registry.lab(client, self._db, stated.lab_id)
         signed = signed_facts(stated)
         judged = judge_report(stated.verdict, stated.method, stated.issued_at, lab_record(lab) if lab else None,
                               signed, lambda key: token_holds(token, key),

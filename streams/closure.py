@@ -49,7 +49,6 @@ from traceability.lineage import (
     status_of,
 )
 from traceability.log_entries import report_entry
-from traceability.trust import Judgement
 
 #: The most bytes one production event may copy into the closure topic. Its original bytes ride
 #: with each of its edges, for the dead letter of an edge refused as a cycle; a production with n
@@ -320,7 +319,7 @@ def _cycle_letter(fact: CycleRejected, item: Delivered, now: datetime, codec: Cl
 def _record_judgement(outcome: ClosureOutcome, change: Judged, item: Delivered, now: datetime, topic: str) -> None:
     """A version's judgement changed: a row for it; a dead letter if it is newly refused, or refused
     for another reason (a key first unknown turns out not to verify); a log entry if it is newly
-    accepted (a refusal after acceptance is logged by the revocation)."""
+    accepted (a refusal after acceptance is logged by the revocation; a held version by nothing)."""
     facts, judgement = change.facts, change.judgement
     add_row(outcome.rows, "report_judgements", {
         "lab_id": facts.lab_id, "report_id": facts.report_id, "report_version": facts.report_version,
@@ -328,23 +327,15 @@ def _record_judgement(outcome: ClosureOutcome, change: Judged, item: Delivered, 
         "acceptance": judgement.acceptance, "counts_as": judgement.counts_as or "",
         "seq": item.seq, "closure_partition": item.partition, "known_at": now,
     })
-    was_refused = change.before is not None and change.before.refused
-    again = was_refused and change.before is not None and change.before.outcome == judgement.outcome
-    if judgement.refused and not again and not _lab_not_known_yet(judgement):
+    before = change.before
+    refused_alike = before is not None and before.refused and before.outcome == judgement.outcome
+    if judgement.refused and not refused_alike:
         outcome.dead_letters.append(DeadLetter(
             original=facts.origin, reason=refusal_reason(change), source="worker", rejected_at=now, topic=topic,
             partition=item.partition, offset=item.offset, event_kind="lab_result", event_id=facts.event_id,
         ))
-    elif not judgement.refused and (change.before is None or was_refused):
+    elif judgement.accepted and (before is None or not before.accepted):
         outcome.log_entries.append(report_entry(facts, judgement))
-
-
-def _lab_not_known_yet(judgement: Judgement) -> bool:
-    """A signed report of a lab this partition has no record of: the registry may simply be late
-    (labs register before they sign), so it is held, counting nothing, and judged again when the
-    lab arrives, rather than dead-lettered as forged. A lab that is known and does not have the key
-    is another matter: that report is dead-lettered (and judged again if the key is registered)."""
-    return judgement.outcome == "key_unknown" and judgement.acceptance == "lab_unknown"
 
 
 def refusal_reason(change: Judged) -> str:

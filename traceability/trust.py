@@ -79,13 +79,19 @@ class Judgement:
 
     Attributes:
         refused: Refused outright, dead-lettered with the outcome (forged, or unsigned where
-            signatures are required); a version that merely does not count is not refused.
+            signatures are required); a version that merely does not count is not refused, and
+            neither is one signed for a lab the registry does not know yet (held: see `judge`).
     """
 
     outcome: Outcome
     acceptance: Acceptance
     counts_as: Verdict | None
     refused: bool = False
+
+    @property
+    def accepted(self) -> bool:
+        """Neither forged nor refused: a version that goes into the transparency log."""
+        return self.outcome not in FORGED and not self.refused
 
 
 def authenticity(issued_at: datetime, lab: LabRecord | None, signed: Signed | None,
@@ -126,9 +132,16 @@ def acceptance(method: str, issued_at: datetime, lab: LabRecord | None, claimed:
 
 
 def judge(verdict: Verdict, outcome: Outcome, accepted: Acceptance, *, require_signatures: bool) -> Judgement:
-    """What a version counts as, from its verdict, authenticity and acceptance (module docstring)."""
+    """What a version counts as, from its verdict, authenticity and acceptance (module docstring).
+
+    A version signed for a lab the registry does not know (``key_unknown`` and ``lab_unknown``)
+    counts nothing but is held, not refused: the registry may simply be late (labs register before
+    they sign), and it is judged again when the lab arrives. A known lab without the key is
+    another matter: that version is refused (and judged again if the key is registered).
+    """
+    held = outcome == "key_unknown" and accepted == "lab_unknown"
     if outcome in FORGED or (outcome == "unsigned" and require_signatures):
-        return Judgement(outcome, accepted, None, refused=True)
+        return Judgement(outcome, accepted, None, refused=not held)
     if accepted == "accredited" or verdict == "fail":
         return Judgement(outcome, accepted, verdict)
     return Judgement(outcome, accepted, None)

@@ -117,7 +117,7 @@ def _current_lab(settings: Settings, lab_id: str) -> Any:
 
     address = resolve_endpoints(settings.stack()).clickhouse
     with driver_errors(ClickHouseUnavailable):
-        lab = registry.labs(address.client(), address.database).get(lab_id)
+        lab = registry.lab(address.client(), address.database, lab_id)
     if lab is None:
         raise UnknownLab(f"no lab {lab_id!r} is in the registry: load its entry first (`lotline registry load`)")
     return lab

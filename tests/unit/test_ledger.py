@@ -183,3 +183,6 @@ def test_only_forged_reports_and_unsigned_ones_where_signatures_are_required_are
     assert judge("pass", "unsigned", "accredited", require_signatures=True).refused
     assert judge("pass", "altered", "accredited", require_signatures=False).refused
     assert not judge("pass", "authentic", "method_out_of_scope", require_signatures=False).refused
+    held = judge("pass", "key_unknown", "lab_unknown", require_signatures=False)  # the registry may be late
+    assert not held.refused and not held.accepted and held.counts_as is None
+    assert judge("pass", "key_unknown", "accredited", require_signatures=False).refused  # a known lab, no such key
