@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from streams.security import KafkaSecurity
 
 
 @dataclass(frozen=True)
@@ -14,6 +16,7 @@ class StackConfig:
         state_dir: Where the state file, logs and ClickHouse data live.
         kafka_bootstrap: An external broker to use instead of starting Tansu.
         clickhouse_url: An external ClickHouse to use instead of starting one.
+        kafka_security: How topic set-up reaches the broker (SASL, TLS).
     """
 
     state_dir: Path
@@ -25,3 +28,4 @@ class StackConfig:
     workers: int
     api_host: str
     api_port: int
+    kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)

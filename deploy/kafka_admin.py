@@ -10,21 +10,24 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from sinks.drivers import driver_errors
+from streams.security import PLAINTEXT, KafkaSecurity
 from traceability.errors import BrokerUnavailable, SetupError
 
 
-def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int, timeout: float = 30) -> None:
+def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int, timeout: float = 30, *,
+                  security: KafkaSecurity = PLAINTEXT) -> None:
     """Create every missing topic with ``partitions`` partitions (existing ones are kept).
 
     Raises:
         BrokerUnavailable: the broker did not answer within ``timeout`` seconds.
     """
     with driver_errors(BrokerUnavailable):
-        _create_missing(bootstrap, names, partitions, timeout)
+        _create_missing(bootstrap, names, partitions, timeout, security)
 
 
-def _create_missing(bootstrap: str, names: Iterable[str], partitions: int, timeout: float) -> None:
-    admin = _admin(bootstrap, timeout)
+def _create_missing(bootstrap: str, names: Iterable[str], partitions: int, timeout: float,
+                    security: KafkaSecurity) -> None:
+    admin = _admin(bootstrap, timeout, security)
     try:
         existing = set(admin.list_topics())
         for name in names:
@@ -38,18 +41,19 @@ def _create_missing(bootstrap: str, names: Iterable[str], partitions: int, timeo
         admin.close()
 
 
-def _admin(bootstrap: str, timeout: float) -> KafkaAdminClient:
+def _admin(bootstrap: str, timeout: float, security: KafkaSecurity) -> KafkaAdminClient:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+            return KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000, **security.kafka_python())
         except KafkaError:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
 
 
-def partition_count(bootstrap: str, topic: str, timeout: float = 30) -> int:
+def partition_count(bootstrap: str, topic: str, timeout: float = 30, *,
+                    security: KafkaSecurity = PLAINTEXT) -> int:
     """How many partitions ``topic`` has on the broker.
 
     Raises:
@@ -57,7 +61,8 @@ def partition_count(bootstrap: str, topic: str, timeout: float = 30) -> int:
         BrokerUnavailable: The broker cannot be reached.
     """
     with driver_errors(BrokerUnavailable):
-        consumer = KafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+        consumer = KafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000),
+                                 **security.kafka_python())
         try:
             partitions = consumer.partitions_for_topic(topic)
         finally:

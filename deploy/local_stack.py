@@ -102,7 +102,8 @@ def up(stack: StackConfig, say: Any = print) -> StackState:
         state.processes["clickhouse"] = start_clickhouse(state_dir, tcp, http)
         state.clickhouse_url = f"clickhouse://127.0.0.1:{tcp}"
     state.save(state_dir)
-    ensure_topics(state.kafka_bootstrap, TopicNames(stack.topic_prefix).consumed, stack.partitions)
+    ensure_topics(state.kafka_bootstrap, TopicNames(stack.topic_prefix).consumed, stack.partitions,
+                  security=stack.kafka_security)
     migrate(ClickHouseAddress.parse(state.clickhouse_url, stack.database))
     for index in range(stack.workers):
         name = f"worker-{index}"

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from deploy.config import StackConfig
+from query.limits import ServerLimits
 from streams.config import WorkerConfig
+from streams.security import KafkaSecurity, SaslMechanism, SecurityProtocol
 from traceability.errors import SetupError
 
 
@@ -59,8 +61,39 @@ class Settings(BaseSettings):
     broker_rebalance_timeout: float = 6.0
     broker_heartbeat_interval: float = 1.0
 
+    # A production Kafka (README "Production Kafka"): every client, workers included, uses these.
+    # Tansu, the local broker, speaks PLAINTEXT only.
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: SaslMechanism | None = None
+    kafka_sasl_username: str | None = Field(None, description="the SASL user: the Kafka principal the ACLs name")
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = Field(None, description="CA of the broker's certificate (unset: the system's)")
+    kafka_ssl_certfile: Path | None = Field(None, description="this client's certificate, for mutual TLS")
+    kafka_ssl_keyfile: Path | None = None
+    kafka_ssl_check_hostname: bool = True
+
     api_port: int = Field(8400, ge=0, le=65535, description="port `lotline stack up` serves the API on if free")
     api_host: str = "127.0.0.1"
+    # Access by role (DESIGN §5): API keys from `lotline principals add`, and, behind an identity
+    # provider, JWT bearer tokens of one issuer with `role` and `lab` / `org` / `regulator` claims.
+    jwt_issuer: str | None = Field(None, description="the `iss` of accepted JWT bearer tokens (unset: none)")
+    jwt_jwks: str | None = Field(None, description="the issuer's JWK set: a file path or an http(s) URL")
+    jwt_audience: str | None = Field(None, description="the `aud` an accepted token must name (unset: not checked)")
+    principal_refresh_seconds: float = Field(
+        1.0, gt=0, description="longest a revoked API key still works in a running API (principals reloaded)"
+    )
+    metrics_public: bool = Field(False, description="/metrics open to anyone (a scraper without a key); "
+                                 "otherwise admins only")
+    # Hostile clients: every bound answers before the excess is read (query.limits).
+    api_max_body_bytes: int = Field(16 * 1024 * 1024, gt=0, description="a longer request body is a 413, refused "
+                                    "by its Content-Length before it is read")
+    api_max_query_bytes: int = Field(4096, gt=0, description="a longer query string is a 414")
+    api_max_query_params: int = Field(32, gt=0, description="more query parameters are a 422")
+    api_max_header_bytes: int = Field(16 * 1024, gt=0, description="a longer request head is a 431")
+    api_header_timeout_seconds: float = Field(10.0, gt=0, description="a request head not complete this long "
+                                              "after the connection or the previous response is a 408")
+    api_keep_alive_seconds: int = Field(5, gt=0, description="an idle keep-alive connection is closed after this")
+    api_max_connections: int = Field(256, gt=0, description="with this many connections open, requests are a 503")
 
     log_level: str = "info"
 
@@ -104,7 +137,7 @@ class Settings(BaseSettings):
             fetch_max_wait_ms=self.fetch_max_wait_ms, broker_session_timeout=self.broker_session_timeout,
             broker_rebalance_timeout=self.broker_rebalance_timeout,
             broker_heartbeat_interval=self.broker_heartbeat_interval,
-            require_signatures=self.require_signatures,
+            require_signatures=self.require_signatures, security=self.kafka_security(),
         )
 
     def stack(self) -> StackConfig:
@@ -113,4 +146,26 @@ class Settings(BaseSettings):
             state_dir=self.state_dir, kafka_bootstrap=self.kafka_bootstrap, clickhouse_url=self.clickhouse_url,
             topic_prefix=self.topic_prefix, database=self.database, partitions=self.partitions,
             workers=self.workers, api_host=self.api_host, api_port=self.api_port,
+            kafka_security=self.kafka_security(),
+        )
+
+    def api_limits(self) -> ServerLimits:
+        """The bounds the API server puts on its clients."""
+        return ServerLimits(max_body_bytes=self.api_max_body_bytes, max_query_bytes=self.api_max_query_bytes,
+                            max_query_params=self.api_max_query_params, max_header_bytes=self.api_max_header_bytes,
+                            header_timeout_seconds=self.api_header_timeout_seconds,
+                            keep_alive_seconds=self.api_keep_alive_seconds, max_connections=self.api_max_connections)
+
+    def kafka_security(self) -> KafkaSecurity:
+        """How every Kafka client (workers, publisher, API, ``sync``, topic set-up) reaches the broker.
+
+        Raises:
+            SetupError: a combination that cannot work or a missing file, the ``LOTLINE_KAFKA_*`` setting named.
+        """
+        password = self.kafka_sasl_password
+        return KafkaSecurity(
+            protocol=self.kafka_security_protocol, sasl_mechanism=self.kafka_sasl_mechanism,
+            username=self.kafka_sasl_username, password=password.get_secret_value() if password else None,
+            ca_file=self.kafka_ssl_cafile, cert_file=self.kafka_ssl_certfile, key_file=self.kafka_ssl_keyfile,
+            check_hostname=self.kafka_ssl_check_hostname,
         )

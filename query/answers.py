@@ -9,13 +9,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from traceability.access import Withheld
 from traceability.events import LabResult, Shipment
 from traceability.json_form import utc_text
 from traceability.scope import Completeness, Production, Recall, Related, Report, Total, Trace
 from traceability.verification import Verification
 
+#: A full view: nothing cut.
+NOTHING_WITHHELD = Withheld()
 
-def trace_json(trace: Trace) -> dict[str, Any]:
+
+def trace_json(trace: Trace, withheld: Withheld = NOTHING_WITHHELD) -> dict[str, Any]:
+    """A trace; ``withheld`` counts what was cut from it as other parties' (``traceability.access``)."""
     return {
         "batch_id": trace.batch_id,
         "as_of": _time(trace.as_of),
@@ -33,10 +38,18 @@ def trace_json(trace: Trace) -> dict[str, Any]:
         "reports": [report_json(r) for r in trace.reports],
         "shipments": [_shipment(s) for s in trace.shipments],
         "completeness": _completeness(trace.completeness),
+        "withheld": withheld_json(withheld),
     }
 
 
-def recall_json(recall: Recall) -> dict[str, Any]:
+def withheld_json(withheld: Withheld) -> dict[str, int]:
+    """What an answer left out as other parties' (``traceability.access``): counts, all zero in a full view."""
+    return {"batches": withheld.batches, "productions": withheld.productions, "shipments": withheld.shipments,
+            "reports": withheld.reports}
+
+
+def recall_json(recall: Recall, withheld: Withheld = NOTHING_WITHHELD) -> dict[str, Any]:
+    """A recall scope; ``withheld`` as in ``trace_json``."""
     return {
         "batch_id": recall.batch_id,
         "as_of": _time(recall.as_of),
@@ -55,6 +68,7 @@ def recall_json(recall: Recall) -> dict[str, Any]:
         },
         "reports": [report_json(r) for r in recall.reports],
         "completeness": _completeness(recall.completeness),
+        "withheld": withheld_json(withheld),
     }
 
 
@@ -161,4 +175,5 @@ def verification_json(v: Verification, *, public: bool = False) -> dict[str, Any
             "proof": [h.hex() for h in v.logged.proof], "verified": v.logged.verified,
         },
         **({} if public else {"measurements": _measurements(r)}),
+        "view": "public" if public else "full",
     }

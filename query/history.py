@@ -68,6 +68,7 @@ def recent(client: Client, database: str, table: str, limit: int = 5) -> tuple[l
         "labs": ("lab_id", "name", "accreditation_body", "accreditation_number", "region"),
         "accreditation_bodies": ("body_id", "name", "economy", "registered_at"),
         "regulators": ("regulator_id", "name", "jurisdiction", "registered_at"),
+        "organisations": ("org_id", "name", "country", "subdivision", "registered_at"),
     }[table]
     picked = "".join(f", any({c}) AS `{c}`" for c in shown)
     rows, types = client.execute(

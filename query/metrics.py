@@ -31,6 +31,14 @@ class ApiMetrics:
             "lotline_api_events", "Events received by POST /v1/events, by outcome", ["outcome"],
             registry=self.registry,
         )
+        self.auth_failures = Counter(
+            "lotline_api_auth_failures", "Requests whose credential was not valid (unknown, revoked, expired, forged)",
+            registry=self.registry,
+        )
+        self.auth_throttled = Counter(
+            "lotline_api_auth_throttled", "Requests slowed after repeated failed authentications from their client",
+            registry=self.registry,
+        )
 
     def render(self) -> str:
         return generate_latest(self.registry).decode()

@@ -6,11 +6,23 @@ success: an answer to a question that was not the one meant is worse than a clea
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from traceability.errors import BadParameter, InvalidEvent
+from traceability.field_rules import MAX_ID_LENGTH
 from traceability.json_form import parse_time
 from traceability.validation import check_id
+
+#: An id as the HTTP API states it in its OpenAPI document: ``identifier``'s rule, less ``/``,
+#: which cannot travel inside one path segment.
+ID_PATTERN = r"^[!-.0-~]+$"
+ID_MAX = MAX_ID_LENGTH
+#: The moments a stored row can carry (ClickHouse ``DateTime``): a moment outside asks as of the
+#: nearest end, which answers the same (nothing is known before the first, all after the last).
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2105, 12, 31, tzinfo=UTC)
+_RFC3339_LOWER = re.compile(r"^(\d{4}-\d\d-\d\d)t(.*?)(z?)$")
 
 
 def identifier(field: str, value: str) -> str:
@@ -35,6 +47,20 @@ def moment(field: str, value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        return parse_time(field, value).astimezone(UTC)
+        parsed = parse_time(field, _rfc3339(value))
     except InvalidEvent as exc:
         raise BadParameter(field, exc.reason.removeprefix(f"{field}: ")) from None
+    try:
+        utc = parsed.astimezone(UTC)
+    except OverflowError:  # an offset past year 1 or 9999
+        return _EARLIEST if parsed.year < _EARLIEST.year else _LATEST
+    return min(max(utc, _EARLIEST), _LATEST)
+
+
+def _rfc3339(value: str) -> str:
+    """RFC 3339's spellings ISO 8601 parsing in Python refuses: a lower-case ``t`` or ``z``, and a
+    leap second (read as the last instant of its minute)."""
+    lowered = _RFC3339_LOWER.match(value)
+    if lowered:
+        value = f"{lowered[1]}T{lowered[2]}{'Z' if lowered[3] else ''}"
+    return re.sub(r"(T\d\d:\d\d:)60", r"\g<1>59.999999", value, count=1) if ":60" in value else value

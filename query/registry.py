@@ -1,4 +1,4 @@
-"""The registry read from ClickHouse (DESIGN §5): labs, accreditation bodies and regulators.
+"""The registry read from ClickHouse (DESIGN §5): labs, accreditation bodies, regulators and organisations.
 
 Every snapshot is kept; delivery is at-least-once, so snapshots are deduplicated by ``event_id``,
 and ``as_of`` keeps only rows written by then (``ingested_at``), as in ``query.scope``. An
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -21,11 +21,11 @@ from clickhouse_driver import Client
 from query.columns import Columns, converted, named, renamed
 from sinks.rows import LAB_JSON_COLUMNS
 from traceability.errors import UnknownLab
-from traceability.events import AccreditationBody, Event, Lab, Regulator
+from traceability.events import AccreditationBody, Event, Lab, Organisation, Regulator
 from traceability.json_form import event_to_json, parse_object, utc_text
 from traceability.registry import latest
 
-_Entry = TypeVar("_Entry", Lab, AccreditationBody, Regulator)
+_Entry = TypeVar("_Entry", Lab, AccreditationBody, Regulator, Organisation)
 
 #: The columns of each table that hold times (read as seconds: no time zone to guess).
 _LAB_TIMES = ("valid_from", "valid_until", "registered_at")
@@ -102,9 +102,40 @@ def regulators(client: Client, database: str, as_of: datetime | None = None) -> 
     return _current(snapshots, lambda regulator: regulator.regulator_id)
 
 
+def organisations(client: Client, database: str, as_of: datetime | None = None) -> dict[str, Organisation]:
+    """Every organisation's current record (as known at ``as_of``), by org id."""
+    return _current(_organisation_snapshots(client, database, as_of), lambda org: org.org_id)
+
+
+def organisation_places(client: Client, database: str, org_ids: Iterable[str], as_of: datetime | None = None
+                        ) -> dict[str, frozenset[str]]:
+    """Where each of ``org_ids`` is by its current record: its country and subdivision (``{"CN", "CN-ZJ"}``,
+    no blanks, ``Organisation.places``). An org the registry does not know (as of ``as_of``) is left out."""
+    wanted = sorted(set(org_ids))
+    if not wanted:
+        return {}
+    current = _current(_organisation_snapshots(client, database, as_of, wanted), lambda org: org.org_id)
+    return {org_id: org.places for org_id, org in current.items()}
+
+
+def _organisation_snapshots(client: Client, database: str, as_of: datetime | None,
+                            org_ids: Sequence[str] | None = None) -> list[Organisation]:
+    """The distinct snapshots of every organisation (or of ``org_ids``)."""
+    params, where = _filters(as_of)
+    if org_ids is not None:
+        params["orgs"] = list(org_ids)
+        where += " AND has(%(orgs)s, org_id)"
+    columns = _read(client, "SELECT event_id, any(org_id) AS org, any(name) AS name, any(country) AS country, "
+                            "any(subdivision) AS subdivision, any(roles) AS roles, "
+                            f"toUInt32(any(registered_at)) AS registered_at FROM {database}.organisations "
+                            f"WHERE 1 {where} GROUP BY event_id", params)
+    columns = renamed(converted(columns, registered_at=_time_text), {"org": "org_id"})
+    return [_entry(Organisation, "organisation", row) for row in _rows(columns)]
+
+
 def registry_json(bodies: Mapping[str, AccreditationBody], labs_: Mapping[str, Lab],
-                  regulators_: Mapping[str, Regulator], as_of: datetime | None,
-                  history: Sequence[Lab] | None = None) -> dict[str, Any]:
+                  regulators_: Mapping[str, Regulator], organisations_: Mapping[str, Organisation],
+                  as_of: datetime | None, history: Sequence[Lab] | None = None) -> dict[str, Any]:
     """``lotline registry show --json``: each entry's current record in its JSON form (the form
     ``lotline registry load`` takes), and, for one lab, its history (oldest first)."""
     answer: dict[str, Any] = {
@@ -112,6 +143,7 @@ def registry_json(bodies: Mapping[str, AccreditationBody], labs_: Mapping[str, L
         "accreditation_bodies": [event_to_json(b) for b in bodies.values()],
         "labs": [event_to_json(lab) for lab in labs_.values()],
         "regulators": [event_to_json(r) for r in regulators_.values()],
+        "organisations": [event_to_json(o) for o in organisations_.values()],
     }
     if history is not None:
         answer["history"] = [event_to_json(lab) for lab in history]

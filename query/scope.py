@@ -131,7 +131,7 @@ class ScopeReader:
                                                                      strict=True))
         reports, shipments, made = _reports(read), _shipments(read["shipments"]), _productions(read["made"])
         if not (upstream or downstream or batch_id in statuses or made or reports or shipments):
-            raise UnknownBatch(_unknown("batch", batch_id, as_of))
+            raise unknown_batch(batch_id, as_of)
         status, sources = statuses.get(batch_id, ("untested", ()))
         names = _names(statuses)
         return Trace(
@@ -166,7 +166,7 @@ class ScopeReader:
         statuses, productions = _statuses(read), _productions(read["productions"])
         shipments, reports = _shipments(read["shipments"]), _reports(read)
         if len(depths) == 1 and not (statuses or productions or shipments or reports):
-            raise UnknownBatch(_unknown("batch", batch_id, as_of))
+            raise unknown_batch(batch_id, as_of)
         made: dict[str, Production] = {}
         for p in productions:
             made.setdefault(p.batch_id, p)
@@ -194,17 +194,22 @@ class ScopeReader:
             UnknownReport: no version of the report is known (as of ``as_of``).
             BadParameter: ``lab_id`` is needed to tell the reports apart.
         """
-        q = _Scopes(self._db, report_id, as_of)
-        which = "report_id = %(batch)s" + (" AND lab_id = %(lab)s" if lab_id else "")
-        q.params["lab"] = lab_id
-        reports = _reports(self._read({"reports": q.reports(which), "judgements": q.judgements(which)}))
+        reports = self.reports(report_id, as_of, lab_id)
         if not reports:
-            raise UnknownReport(_unknown("report", report_id if not lab_id else f"{lab_id}/{report_id}", as_of))
+            raise unknown_report(report_id, lab_id, as_of)
         if len(reports) > 1:
             issued = ", ".join(sorted({f"{r.current.lab_id} (batch {r.current.batch_id})" for r in reports}))
             raise BadParameter("lab", f"report {report_id} was issued by more than one lab or for more than one "
                                       f"batch: {issued}; name the lab")
         return reports[0]
+
+    def reports(self, report_id: str, as_of: datetime | None = None, lab_id: str | None = None
+                ) -> tuple[Report, ...]:
+        """Every report of that id (of ``lab_id`` only, if given): one per lab and batch."""
+        q = _Scopes(self._db, report_id, as_of)
+        which = "report_id = %(batch)s" + (" AND lab_id = %(lab)s" if lab_id else "")
+        q.params["lab"] = lab_id
+        return _reports(self._read({"reports": q.reports(which), "judgements": q.judgements(which)}))
 
     def _read(self, queries: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, Columns]:
         """Run the queries side by side; each result is its columns by name (empty for no rows)."""
@@ -369,6 +374,16 @@ def _affected(batch: str, depth: int, status: str, made: Production | None) -> A
 
 def _names(statuses: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, str]:
     return {batch: status for batch, (status, _sources) in statuses.items()}
+
+
+def unknown_batch(batch_id: str, as_of: datetime | None) -> UnknownBatch:
+    """The one error for a batch nobody knows, or one the caller may not see (``query.gate``)."""
+    return UnknownBatch(_unknown("batch", batch_id, as_of))
+
+
+def unknown_report(report_id: str, lab_id: str | None, as_of: datetime | None) -> UnknownReport:
+    """The one error for a report nobody knows, or one the caller may not see (``query.gate``)."""
+    return UnknownReport(_unknown("report", f"{lab_id}/{report_id}" if lab_id else report_id, as_of))
 
 
 def _unknown(what: str, name: str, as_of: datetime | None) -> str:

@@ -8,17 +8,22 @@ from datetime import UTC, datetime
 
 from clickhouse_driver import Client
 
+from query.gate import Gate
 from query.metrics import PipelineReading, pipeline_text
+from query.principals import Authenticator, authenticator_for
 from query.scope import ScopeReader
 from query.transparency import LogReader
 from query.verification import Verifier
 from schemas.codec import AvroCodec
+from sinks.audit import AuditWriter
 from sinks.clickhouse import ClickHouseAddress
 from sinks.drivers import driver_errors
 from streams.offsets import Lag, OffsetReader
 from streams.producer import CheckedProducer
 from streams.publishing import PublishReport, publish
 from streams.topics import TopicNames
+from traceability.access import Principal
+from traceability.audit import AuditRecord
 from traceability.errors import BrokerUnavailable, ClickHouseUnavailable, Unavailable
 
 
@@ -30,10 +35,15 @@ class StackServices:
         clickhouse: Where answers are read.
         topics: The deployment's topics.
         group: The workers' consumer group, whose lag ``/metrics`` reports.
+        authenticator: Who a request's credential names (default: the deployment's API keys only).
+        audit: Where each request's audit record goes (default: the deployment's ``audit`` table).
+
+    ``close`` writes the audit records still queued.
     """
 
     def __init__(self, kafka_bootstrap: str, clickhouse: ClickHouseAddress, topics: TopicNames, group: str, *,
-                 require_signatures: bool = False, log: LogReader | None = None) -> None:
+                 require_signatures: bool = False, log: LogReader | None = None,
+                 authenticator: Authenticator | None = None, audit: AuditWriter | None = None) -> None:
         self._require_signatures = require_signatures
         self._log = log
         self._bootstrap = kafka_bootstrap
@@ -46,6 +56,24 @@ class StackServices:
         self._producer: CheckedProducer | None = None
         self._reading = threading.Lock()
         self._offsets: OffsetReader | None = None
+        self._authenticator = authenticator or authenticator_for(clickhouse.client, clickhouse.database,
+                                                                 jwt_issuer=None, jwt_jwks=None)
+        self.audit_writer = audit or AuditWriter(clickhouse.client, clickhouse.database)
+
+    def close(self) -> None:
+        self.audit_writer.close()
+
+    def authenticate(self, authorization: str | None) -> Principal:
+        return self._authenticator.authenticate(authorization)
+
+    def audit(self, record: AuditRecord) -> None:
+        self.audit_writer.append(record)
+
+    def gate(self) -> Gate:
+        gate = getattr(self._local, "gate", None)
+        if gate is None:
+            gate = self._local.gate = Gate(self.reader(), self._client, self._clickhouse.database)
+        return gate
 
     def reader(self) -> ScopeReader:
         reader = getattr(self._local, "reader", None)

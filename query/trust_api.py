@@ -14,24 +14,29 @@ from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from query.answers import report_json, verification_json
+from query.callers import Caller
+from query.gate import Gate, signed_in
 from query.pages import report_page
-from query.params import identifier, moment
-from query.scope import ScopeReader
+from query.params import ID_MAX, ID_PATTERN, identifier, moment
 from query.verification import Verifier
 from sinks.drivers import driver_errors
+from traceability.access import verification_jurisdiction
 from traceability.errors import BadParameter, ClickHouseUnavailable
 
-LabId = Annotated[str, Path(description="lab id in the registry", examples=["LAB-CTI-YW"])]
-ReportId = Annotated[str, Path(description="the lab's report id", examples=["RPT-CTI-0002"])]
+LabId = Annotated[str, Path(description="lab id in the registry", examples=["LAB-CTI-YW"], pattern=ID_PATTERN,
+                            max_length=ID_MAX)]
+ReportId = Annotated[str, Path(description="the lab's report id", examples=["RPT-CTI-0002"], pattern=ID_PATTERN,
+                               max_length=ID_MAX)]
 Jurisdiction = Annotated[str | None, Query(
-    description="a regulator's id or jurisdiction (DE, CN-ZJ): say whether its policy recognises the report",
-    examples=["CN-ZJ"])]
-Version = Annotated[int | None, Query(ge=1, description="a version of the report (default: the latest)")]
+    description="a regulator's id or jurisdiction (DE, CN-ZJ): say whether its policy recognises the report "
+    "(default: the calling regulator's own)", examples=["CN-ZJ"], pattern=ID_PATTERN, max_length=ID_MAX)]
+Version = Annotated[int | None, Query(ge=1, le=2**31 - 1,
+                                      description="a version of the report (default: the one that counts)")]
 
 
 class TrustServices(Protocol):
-    def reader(self) -> ScopeReader:
-        """A reader for the calling thread."""
+    def gate(self) -> Gate:
+        """The access gate for the calling thread."""
 
     def verifier(self) -> Verifier:
         """A verifier for the calling thread."""
@@ -42,37 +47,48 @@ def trust_router(services: TrustServices, timed: Callable[[str], Any]) -> APIRou
 
     @router.get("/v1/labs/{lab_id}/reports/{report_id}", tags=["queries"],
                 responses={404: {"description": "unknown report"}, 422: {"description": "malformed id or time"}})
-    def lab_report(lab_id: LabId, report_id: ReportId,
-                   as_of: Annotated[str | None, Query(description="as known at this moment")] = None) -> dict[str, Any]:
-        """A lab's report at the version that counts, how each version was judged, the versions it supersedes."""
+    def lab_report(principal: Caller, lab_id: LabId, report_id: ReportId,
+                   as_of: Annotated[str | None, Query(description="as known at this moment", max_length=64,
+                                                      json_schema_extra={"format": "date-time"})] = None,
+                   ) -> dict[str, Any]:
+        """A lab's report at the version that counts, how each version was judged, the versions it supersedes
+        (a lab reads its own; others the reports on batches they may read)."""
         lab, report, when = identifier("lab_id", lab_id), identifier("report_id", report_id), moment("as_of", as_of)
+        signed_in(principal)
         with timed("report"), driver_errors(ClickHouseUnavailable):
-            return report_json(services.reader().report(report, when, lab_id=lab))
+            return report_json(services.gate().report(principal, report, when, lab_id=lab))
 
     @router.get("/v1/labs/{lab_id}/reports/{report_id}/verify", tags=["verification"],
                 responses={404: {"description": "unknown report"}, 422: {"description": "malformed id"}})
-    def verify(lab_id: LabId, report_id: ReportId, jurisdiction: Jurisdiction = None, version: Version = None,
+    def verify(principal: Caller, lab_id: LabId, report_id: ReportId, jurisdiction: Jurisdiction = None,
+               version: Version = None,
                public: Annotated[bool, Query(description="leave out the measurements")] = False) -> dict[str, Any]:
-        """Is the report authentic, accredited, in scope, current, logged, and recognised in a jurisdiction?"""
+        """Is the report authentic, accredited, in scope, current, logged, and recognised in a jurisdiction?
+        Anyone may ask; the measurements are shown only to whoever may read the report (`view` says which)."""
         lab, report = identifier("lab_id", lab_id), identifier("report_id", report_id)
         with timed("verify"), driver_errors(ClickHouseUnavailable):
-            found = services.verifier().report(lab, report, version=version, jurisdiction=jurisdiction)
-        return verification_json(found, public=public)
+            found = services.verifier().report(lab, report, version=version,
+                                               jurisdiction=verification_jurisdiction(principal, jurisdiction))
+            full = not public and services.gate().may_read_lab_report(principal, lab, report)
+        return verification_json(found, public=not full)
 
     @router.post("/v1/verify", tags=["verification"], responses={422: {"description": "not a report credential"}})
-    def verify_credential(body: Annotated[dict[str, Any], Body(
+    def verify_credential(principal: Caller, body: Annotated[dict[str, Any], Body(
         description='{"credential": "<compact JWS>"}: a credential held by the reader, checked against the registry',
+        json_schema_extra={"required": ["credential"], "properties": {"credential": {
+            "type": "string", "maxLength": 65536, "pattern": r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"}}},
     )], jurisdiction: Jurisdiction = None) -> dict[str, Any]:
         """Verify a credential the reader holds; it need not have been published to Lotline."""
         token = body.get("credential")
         if not isinstance(token, str):
             raise BadParameter("credential", "expected the compact JWS as a string")
         with timed("verify"), driver_errors(ClickHouseUnavailable):
-            return verification_json(services.verifier().credential(token, jurisdiction=jurisdiction))
+            return verification_json(services.verifier().credential(
+                token, jurisdiction=verification_jurisdiction(principal, jurisdiction)))
 
     @router.get("/r/{lab_id}/{report_id}", tags=["verification"], response_class=HTMLResponse,
                 responses={404: {"description": "unknown report"}})
-    def page(request: Request, lab_id: LabId, report_id: ReportId) -> HTMLResponse:
+    def page(request: Request, principal: Caller, lab_id: LabId, report_id: ReportId) -> HTMLResponse:
         """The QR landing page: the report's verification, readable on a phone."""
         lab, report = identifier("lab_id", lab_id), identifier("report_id", report_id)
         with timed("verify"), driver_errors(ClickHouseUnavailable):

@@ -18,7 +18,7 @@ from operator import itemgetter
 from typing import Any, TypeAlias
 
 from traceability.dead_letter import DeadLetter
-from traceability.events import AccreditationBody, Event, Lab, LabResult, Production, Regulator, Shipment
+from traceability.events import AccreditationBody, Event, Lab, LabResult, Organisation, Production, Regulator, Shipment
 from traceability.json_form import event_to_json
 
 Row: TypeAlias = tuple[Any, ...]
@@ -63,6 +63,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "event_id", "regulator_id", "name", "jurisdiction", "recognises_mra_signatories", "recognised_bodies",
         "required_qualifications", "registered_at", *_PROVENANCE,
     ),
+    "organisations": (
+        "event_id", "org_id", "name", "country", "subdivision", "roles", "registered_at", *_PROVENANCE,
+    ),
     "closure": ("descendant", "ancestor", "depth", "known_at"),
     "batch_status": ("batch_id", "status", "risk_sources", "seq", "closure_partition", "known_at"),
     "refused_edges": ("event_id", "parent_batch", "child_batch", "reason", "known_at"),
@@ -78,7 +81,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 #: Tables that hold accepted events, keyed by event_id.
-HISTORY_TABLES = ("lab_results", "production_events", "shipments", "labs", "accreditation_bodies", "regulators")
+HISTORY_TABLES = ("lab_results", "production_events", "shipments", "labs", "accreditation_bodies", "regulators",
+                  "organisations")
 #: A lab's nested registry fields, stored as the JSON text of their JSON form (DDL 004 says why).
 LAB_JSON_COLUMNS = {"accreditations": "accreditations_json", "qualifications": "qualifications_json",
                     "keys": "keys_json"}
@@ -152,8 +156,10 @@ class RowMapping:
             batch["labs"].append(row["labs"](_lab(event, src)))
         elif isinstance(event, AccreditationBody):
             batch["accreditation_bodies"].append(row["accreditation_bodies"](_body(event, src)))
-        else:
+        elif isinstance(event, Regulator):
             batch["regulators"].append(row["regulators"](_regulator(event, src)))
+        else:
+            batch["organisations"].append(row["organisations"](_organisation(event, src)))
 
     def add_reject(self, batch: RowBatch, letter: DeadLetter, src: Provenance) -> None:
         """Append the rejects row of one dead letter (``src`` is its place in the dead-letter topic)."""
@@ -247,6 +253,14 @@ def _regulator(e: Regulator, src: Provenance) -> dict[str, Any]:
         "jurisdiction": list(e.jurisdiction), "recognises_mra_signatories": int(e.recognises_mra_signatories),
         "recognised_bodies": list(e.recognised_bodies), "required_qualifications": list(e.required_qualifications),
         "registered_at": e.registered_at,
+        "kafka_partition": src.partition, "kafka_offset": src.offset, "ingested_at": src.ingested_at,
+    }
+
+
+def _organisation(e: Organisation, src: Provenance) -> dict[str, Any]:
+    return {
+        "event_id": e.event_id, "org_id": e.org_id, "name": e.name, "country": e.country,
+        "subdivision": e.subdivision, "roles": list(e.roles), "registered_at": e.registered_at,
         "kafka_partition": src.partition, "kafka_offset": src.offset, "ingested_at": src.ingested_at,
     }
 

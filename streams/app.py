@@ -37,7 +37,8 @@ def create_app(
     """Build the Faust app for one Lotline deployment.
 
     Args:
-        settings: Topic prefix, consumer group (``app_id``), batching and timeouts.
+        settings: Topic prefix, consumer group (``app_id``), batching, timeouts and the broker's
+            security (SASL, TLS), which every client of the worker uses.
         bootstrap: ``host:port`` of the Kafka-protocol broker.
         sink: Where rows go (ClickHouse in production, in memory in agent tests).
         closure_partitions: Partitions of the closure topic as the broker has it (default: the
@@ -52,6 +53,7 @@ def create_app(
     app = LotlineApp(
         settings.app_id,
         broker=f"kafka://{bootstrap}",
+        broker_credentials=settings.security.faust_credentials(),
         store="memory://",
         value_serializer="raw",
         key_serializer="raw",
@@ -76,7 +78,7 @@ def create_app(
         topics=topics,
         codec=AvroCodec(),
         writer=writer,
-        closure_log=ClosureLog(bootstrap, settings.app_id, topics.closure, ClosureCodec()),
+        closure_log=ClosureLog(bootstrap, settings.app_id, topics.closure, ClosureCodec(), security=settings.security),
         settings=AgentSettings(
             batch_size=settings.sink_batch_size,
             flush_seconds=settings.sink_flush_seconds,

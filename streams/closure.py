@@ -59,7 +59,8 @@ MAX_ORIGIN_COPIES_BYTES = 1_000_000
 
 def lineage_messages(event: Event, original: bytes) -> list[ClosureMessage]:
     """The closure messages an accepted event causes: an edge per input × output, a report for its
-    batch's ledger, or a lab snapshot for every partition's."""
+    batch's ledger, or a lab snapshot for every partition's. Shipments and the other registry
+    entries (bodies, regulators, organisations) cause none: they are rows, read by the query side."""
     if isinstance(event, Production):
         pairs = len(event.inputs) * len(event.outputs)
         origin = original if pairs * len(original) <= MAX_ORIGIN_COPIES_BYTES else b""

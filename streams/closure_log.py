@@ -8,9 +8,11 @@ from collections.abc import Iterable, Iterator
 import structlog
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
+from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 
 from schemas.closure_codec import ClosureCodec
 from streams.closure import ClosureStore
+from streams.security import PLAINTEXT, KafkaSecurity
 from traceability.errors import BrokerUnavailable, UndecodableEvent
 from traceability.lineage import Message
 
@@ -22,10 +24,13 @@ class ClosureLog:
     """Reads the group's committed offsets and replays partitions of the closure topic.
 
     It uses its own consumer with the workers' group id only to read committed offsets; it
-    never joins the group and never commits.
+    never joins the group and never commits. It reaches the broker as Faust's own consumers do
+    (the same credentials, turned into aiokafka's arguments by Faust's own function).
     """
 
-    def __init__(self, bootstrap: str, group: str, topic: str, codec: ClosureCodec) -> None:
+    def __init__(self, bootstrap: str, group: str, topic: str, codec: ClosureCodec, *,
+                 security: KafkaSecurity = PLAINTEXT) -> None:
+        self._security = security
         self._topic = topic
         self._codec = codec
         self._bootstrap = bootstrap
@@ -69,6 +74,7 @@ class ClosureLog:
             consumer = AIOKafkaConsumer(
                 bootstrap_servers=self._bootstrap, group_id=self._group, enable_auto_commit=False,
                 auto_offset_reset="earliest", max_partition_fetch_bytes=8 * 1024 * 1024,
+                **credentials_to_aiokafka_auth(self._security.faust_credentials()),
             )
             await consumer.start()
             self._consumer = consumer

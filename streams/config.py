@@ -3,8 +3,10 @@ settings; nothing in the stream reads the environment)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from streams.security import KafkaSecurity
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,7 @@ class WorkerConfig:
         datadir: Where Faust may write (it creates the directory even with in-memory tables).
         sink_retry_seconds: Give up on a failing insert after this long and stop the worker;
             ``None`` waits until the store is back.
+        security: How the worker's Kafka clients authenticate and encrypt (SASL, TLS).
     """
 
     app_id: str
@@ -34,3 +37,4 @@ class WorkerConfig:
     broker_rebalance_timeout: float
     broker_heartbeat_interval: float
     require_signatures: bool = False
+    security: KafkaSecurity = field(default_factory=KafkaSecurity)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from kafka import KafkaConsumer, TopicPartition
 
 from sinks.drivers import driver_errors
+from streams.security import PLAINTEXT, KafkaSecurity
 from traceability.errors import BrokerUnavailable, NotSynced
 
 
@@ -39,12 +40,13 @@ class OffsetReader:
         BrokerUnavailable: the broker cannot be reached (on creation or a read).
     """
 
-    def __init__(self, bootstrap: str, group: str) -> None:
+    def __init__(self, bootstrap: str, group: str, *, security: KafkaSecurity = PLAINTEXT) -> None:
+        auth = security.kafka_python()
         with driver_errors(BrokerUnavailable):
             self._tail = KafkaConsumer(
-                bootstrap_servers=bootstrap, enable_auto_commit=False, max_poll_records=1_000_000
+                bootstrap_servers=bootstrap, enable_auto_commit=False, max_poll_records=1_000_000, **auth
             )
-            self._group = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+            self._group = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, **auth)
 
     def close(self) -> None:
         self._tail.close()

@@ -7,23 +7,28 @@ from types import TracebackType
 from kafka import KafkaProducer
 
 from sinks.drivers import driver_errors
+from streams.security import PLAINTEXT, KafkaSecurity
 from traceability.errors import BrokerUnavailable, DeliveryError
 
 
 class CheckedProducer:
     """``send`` never loses a failure silently: ``flush`` raises the first one.
 
+    Args:
+        bootstrap: ``host:port`` of the broker.
+        security: How to authenticate and encrypt (default: ``PLAINTEXT``, no credentials).
+
     Raises:
         BrokerUnavailable: the broker cannot be reached (on creation, a send or a flush).
         DeliveryError: some messages were not delivered (``flush``).
     """
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, *, security: KafkaSecurity = PLAINTEXT) -> None:
         # No idempotence: Tansu has no InitProducerId (DESIGN §6); duplicates dedup by event_id.
         with driver_errors(BrokerUnavailable):
             self._producer = KafkaProducer(
                 bootstrap_servers=bootstrap, acks="all", linger_ms=5, batch_size=512 * 1024,
-                enable_idempotence=False, retries=5, max_block_ms=30_000,
+                enable_idempotence=False, retries=5, max_block_ms=30_000, **security.kafka_python(),
             )
         self.bootstrap = bootstrap
         self._failures: list[BaseException] = []

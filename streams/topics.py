@@ -11,6 +11,7 @@ from traceability.events import (
     EventKind,
     Lab,
     LabResult,
+    Organisation,
     Production,
     Shipment,
 )
@@ -68,7 +69,7 @@ class TopicNames:
 
 def partition_key(event: Event) -> bytes:
     """Events about one batch share a key, so they share a partition and stay in order; so do the
-    snapshots of one registry entry (a lab, a body, a regulator: keyed by its id)."""
+    snapshots of one registry entry (a lab, a body, a regulator, an organisation: keyed by its id)."""
     if isinstance(event, LabResult | Shipment):
         return event.batch_id.encode()
     if isinstance(event, Production):
@@ -77,4 +78,6 @@ def partition_key(event: Event) -> bytes:
         return event.lab_id.encode()
     if isinstance(event, AccreditationBody):
         return event.body_id.encode()
+    if isinstance(event, Organisation):
+        return event.org_id.encode()
     return event.regulator_id.encode()

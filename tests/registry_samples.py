@@ -1,5 +1,6 @@
 """Registry entries for tests: a body, two regulators, a v2 lab with every nested record, a v1 lab,
-and a signed lab result's JSON line. Times are relative to ``tests.conftest.NOW``."""
+two organisations (one with a subdivision and roles, one with neither), and a signed lab result's
+JSON line. Times are relative to ``tests.conftest.NOW``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from traceability.events import Lab, LabResult, Measurement
 from traceability.registry import (
     Accreditation,
     AccreditationBody,
+    Organisation,
     Period,
     Qualification,
     Regulator,
@@ -48,7 +50,11 @@ LAB_V2 = Lab(
 )
 LAB_V1 = Lab("lab-ev-nbt-1", "LAB-NBT-NB", "Ningbo Toy Safety Laboratory", "CNAS", "L5678", ("GB 6675.4-2014",),
              "CN-ZJ", NOW - 365 * DAY, NOW + 365 * DAY, ("bm90LWEta2V5",), NOW - 50 * DAY)
-REGISTRY = (CNAS, DAKKS, SAMR_ZJ, BAUA, LAB_V2, LAB_V1)
+YW_TOYS = Organisation("org-ev-yw-toys", "ORG-YW-TOYS", "Yiwu Happy Toys Co., Ltd.", "CN", "CN-ZJ",
+                       ("manufacturer", "brand"), NOW - 20 * DAY)
+SPIELWAREN = Organisation("org-ev-de-spielwaren", "ORG-DE-SPIELWAREN", "Spielwaren Nord GmbH", "DE", "", (),
+                          NOW - 20 * DAY)
+REGISTRY = (CNAS, DAKKS, SAMR_ZJ, BAUA, LAB_V2, LAB_V1, YW_TOYS, SPIELWAREN)
 
 RESULT = LabResult("res-RPT-1", "RPT-1", 1, "LAB-CTI-YW", "PIG-RED-1", "S-1", "GB 6675.4-2014", "fail",
                    NOW - 2 * DAY, NOW - DAY, (Measurement("Pb (soluble)", 135.0, "mg/kg", 90.0, "fail"),))

@@ -6,6 +6,8 @@
     ├── InvalidEvent            poison input: dead-lettered with its reason, never retried
     │   └── UndecodableEvent    bytes that are not a message of any known schema
     ├── BadParameter            a malformed request parameter, named (CLI exit 2, HTTP 422)
+    ├── Unauthenticated         a credential that is not valid: unknown, revoked, expired (HTTP 401)
+    ├── Forbidden               a write as somebody else, refused with the reason (HTTP 403)
     ├── NotFound                nothing is known of what was asked for (CLI exit 4, HTTP 404)
     │   ├── UnknownBatch
     │   ├── UnknownReport
@@ -63,6 +65,19 @@ class BadParameter(LotlineError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+class Unauthenticated(LotlineError):
+    """The request's credential is not valid: an unknown or revoked key, a token expired, wrongly
+    signed or from another issuer. No credential at all is not this: it is the public view."""
+
+
+class Forbidden(LotlineError):
+    """A write the caller may not make (publishing as another lab or organisation).
+
+    Reads are never refused with this: what a caller may not see answers exactly like the unknown
+    (``NotFound``), so a refusal cannot reveal that the object exists.
+    """
 
 
 class NotFound(LotlineError):

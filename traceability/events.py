@@ -20,6 +20,7 @@ from traceability.errors import InvalidEvent
 from traceability.registry import (
     Accreditation,
     AccreditationBody,
+    Organisation,
     Period,
     Qualification,
     Regulator,
@@ -32,16 +33,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EVENT_KINDS", "REGISTRY_KINDS", "Accreditation", "AccreditationBody", "Event", "EventKind", "InputLot", "Lab",
-    "LabResult", "Measurement", "OutputLot", "Period", "Production", "Qualification", "Regulator", "Shipment",
-    "SigningKey", "StatusChange", "Verdict", "event_from_record", "event_to_record", "lab_accreditations",
+    "LabResult", "Measurement", "Organisation", "OutputLot", "Period", "Production", "Qualification", "Regulator",
+    "Shipment", "SigningKey", "StatusChange", "Verdict", "event_from_record", "event_to_record", "lab_accreditations",
     "lab_record", "record_fields",
 ]
 
 Verdict: TypeAlias = Literal["pass", "fail", "withdrawn"]
-EventKind: TypeAlias = Literal["lab_result", "production", "shipment", "lab", "accreditation_body", "regulator"]
-EVENT_KINDS: tuple[EventKind, ...] = ("lab_result", "production", "shipment", "lab", "accreditation_body", "regulator")
+EventKind: TypeAlias = Literal["lab_result", "production", "shipment", "lab", "accreditation_body", "regulator",
+                               "organisation"]
+EVENT_KINDS: tuple[EventKind, ...] = ("lab_result", "production", "shipment", "lab", "accreditation_body", "regulator",
+                                      "organisation")
 #: The kinds of the registry (DESIGN §5): they go to the registry topic, ``lotline registry load`` takes only them.
-REGISTRY_KINDS: tuple[EventKind, ...] = ("lab", "accreditation_body", "regulator")
+REGISTRY_KINDS: tuple[EventKind, ...] = ("lab", "accreditation_body", "regulator", "organisation")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +154,7 @@ class Lab:
     kind: EventKind = "lab"
 
 
-Event: TypeAlias = LabResult | Production | Shipment | Lab | AccreditationBody | Regulator
+Event: TypeAlias = LabResult | Production | Shipment | Lab | AccreditationBody | Regulator | Organisation
 
 _CLASSES: dict[str, type] = {
     "lab_result": LabResult,
@@ -160,6 +163,7 @@ _CLASSES: dict[str, type] = {
     "lab": Lab,
     "accreditation_body": AccreditationBody,
     "regulator": Regulator,
+    "organisation": Organisation,
 }
 
 

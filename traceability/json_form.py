@@ -3,7 +3,9 @@
 It is the Avro record with times as ISO 8601 text, with two conveniences for registry entries: a
 signing key's ``jwk`` is a JSON object (the record holds it as compact JSON text), and a lab
 record may leave out the v1 fields, which then describe its first accreditation (or none: no
-body, no number, an empty validity at ``registered_at``), so a v1 reader sees the same lab.
+body, no number, an empty validity at ``registered_at``), so a v1 reader sees the same lab. Some
+fields may be left out for their defaults (``_OPTIONAL_DEFAULTS``: no measurements, an
+organisation's blank subdivision and no roles).
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from traceability.events import (
 
 #: The optional timestamps (null when open or absent); every timestamp is parsed by its field's type.
 OPTIONAL_TIME_FIELDS = frozenset({"end", "not_after", "revoked_at"})
-_OPTIONAL_DEFAULTS: dict[str, Any] = {"measurements": [], "accredited_methods": [], "public_keys": []}
+#: Fields a JSON object may leave out, with the values they then take (an organisation's have Avro defaults too).
+_OPTIONAL_DEFAULTS: dict[str, Any] = {"measurements": [], "accredited_methods": [], "public_keys": [],
+                                      "subdivision": "", "roles": []}
 #: The v1 lab fields a v2 lab record may leave out (module docstring).
 LAB_V1_FIELDS = ("accreditation_body", "accreditation_number", "accredited_methods", "region", "valid_from",
                  "valid_until", "public_keys")
@@ -152,7 +156,8 @@ _LARGEST_DOUBLE = int(sys.float_info.max)
 _RECORD_LISTS = frozenset({"measurements", "inputs", "outputs", "accreditations", "qualifications", "keys",
                            "mra_testing", "statuses"})
 _SCALAR_LISTS = frozenset({"accredited_methods", "public_keys", "names", "methods", "analytes",
-                           "product_categories", "jurisdiction", "recognised_bodies", "required_qualifications"})
+                           "product_categories", "jurisdiction", "recognised_bodies", "required_qualifications",
+                           "roles"})
 _STATUSES = ("granted", "suspended", "withdrawn")
 
 

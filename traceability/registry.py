@@ -1,4 +1,5 @@
-"""The registry's contracts (DESIGN §5): accreditation bodies, regulators, and what a lab record holds.
+"""The registry's contracts (DESIGN §5): accreditation bodies, regulators, organisations, and what a lab
+record holds.
 
 Every registry event is a full snapshot of one entry as its publisher knows it at
 ``registered_at``; history is kept (nothing is overwritten), and the entry's current record is the
@@ -132,6 +133,33 @@ class Regulator:
     registered_at: datetime
 
     kind: Literal["regulator"] = "regulator"
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    """An organisation (a manufacturer, distributor, brand, importer, retailer) and where it is.
+
+    The least master data that says where a batch was made: a production event names its
+    ``org_id`` and ``site``, no place. ``country`` is ISO 3166-1 alpha-2 (``CN``), ``subdivision``
+    an ISO 3166-2 code within it (``CN-ZJ``) or ``""``. Its sites and locations (GLNs, addresses)
+    come in v2.
+    """
+
+    event_id: str
+    org_id: str
+    name: str
+    country: str
+    subdivision: str
+    roles: tuple[str, ...]
+    registered_at: datetime
+
+    kind: Literal["organisation"] = "organisation"
+
+    @property
+    def places(self) -> frozenset[str]:
+        """Its country and subdivision (``{"CN", "CN-ZJ"}``), without blanks: what a jurisdiction
+        (``traceability.access.within``) is matched against."""
+        return frozenset(place for place in (self.country, self.subdivision) if place)
 
 
 class _Snapshot(Protocol):

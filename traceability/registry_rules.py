@@ -1,4 +1,4 @@
-"""Semantic checks of registry entries (DESIGN §5): labs, accreditation bodies, regulators.
+"""Semantic checks of registry entries (DESIGN §5): labs, accreditation bodies, regulators, organisations.
 
 As in ``validation``, each check names the field it refuses. A signing key's JWK is checked for
 its shape only (an OKP Ed25519 public key: ``kty``, ``crv``, a 43-character base64url ``x``, no
@@ -27,6 +27,7 @@ from traceability.registry import (
     ACCREDITATION_STATUSES,
     Accreditation,
     AccreditationBody,
+    Organisation,
     Period,
     Qualification,
     Regulator,
@@ -35,12 +36,15 @@ from traceability.registry import (
 
 #: ISO 3166-1 alpha-2 (``DE``), optionally with a subdivision (ISO 3166-2 style: ``CN-ZJ``).
 _JURISDICTION = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,3})?")
-_ECONOMY = re.compile(r"[A-Z]{2}")
+#: ISO 3166-1 alpha-2, upper case: an accreditation body's economy, an organisation's country.
+_ALPHA_2 = re.compile(r"[A-Z]{2}")
+#: ISO 3166-2: the country's alpha-2 code, a hyphen, up to three letters or digits (``CN-ZJ``, ``JP-27``).
+_SUBDIVISION = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
 #: An Ed25519 public key is 32 bytes: 43 base64url characters without padding (RFC 8037).
 _ED25519_X = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
-def validate_entry(entry: Lab | AccreditationBody | Regulator, now: datetime) -> None:
+def validate_entry(entry: Lab | AccreditationBody | Regulator | Organisation, now: datetime) -> None:
     """Check a registry entry (its ``event_id`` is checked by the caller).
 
     Raises:
@@ -50,8 +54,10 @@ def validate_entry(entry: Lab | AccreditationBody | Regulator, now: datetime) ->
         _lab(entry, now)
     elif isinstance(entry, AccreditationBody):
         _body(entry, now)
-    else:
+    elif isinstance(entry, Regulator):
         _regulator(entry, now)
+    else:
+        _organisation(entry, now)
 
 
 def _lab(lab: Lab, now: datetime) -> None:
@@ -155,7 +161,7 @@ def _jwk(where: str, text: str, kid: str) -> None:
 def _body(body: AccreditationBody, now: datetime) -> None:
     check_id("body_id", body.body_id)
     check_text("name", body.name)
-    if not _ECONOMY.fullmatch(body.economy):
+    if not _ALPHA_2.fullmatch(body.economy):
         raise InvalidEvent(f"economy: expected an ISO 3166 alpha-2 code, got {body.economy!r:.40}")
     check_count("mra_testing", body.mra_testing)
     for i, period in enumerate(body.mra_testing):
@@ -185,6 +191,29 @@ def _regulator(regulator: Regulator, now: datetime) -> None:
         for i, value in enumerate(values):
             check_id(f"{name}[{i}]", value)
     check_time("registered_at", regulator.registered_at, now)
+
+
+def _organisation(org: Organisation, now: datetime) -> None:
+    check_id("org_id", org.org_id)
+    check_text("name", org.name)
+    _place(org.country, org.subdivision)
+    check_count("roles", org.roles)
+    for i, role in enumerate(org.roles):
+        check_id(f"roles[{i}]", role)
+    check_time("registered_at", org.registered_at, now)
+
+
+def _place(country: str, subdivision: str) -> None:
+    """A country (ISO 3166-1 alpha-2) and, if given, a subdivision of that country (ISO 3166-2)."""
+    if not _ALPHA_2.fullmatch(country):
+        raise InvalidEvent(f"country: expected an ISO 3166-1 alpha-2 code in upper case (e.g. CN, DE), "
+                           f"got {country!r:.40}")
+    if not subdivision:
+        return
+    if not _SUBDIVISION.fullmatch(subdivision):
+        raise InvalidEvent(f"subdivision: expected an ISO 3166-2 code such as CN-ZJ (or none), got {subdivision!r:.40}")
+    if not subdivision.startswith(f"{country}-"):
+        raise InvalidEvent(f"subdivision: {subdivision!r:.40} is not in the country {country}")
 
 
 def _texts(name: str, values: Sequence[str]) -> None:

@@ -8,8 +8,10 @@ One report comes from a lab that is not in the registry, which the answers flag.
 
 The registry holds the accreditation body CNAS (an ILAC MRA signatory for testing since
 2001-01-31), the two labs as v2 records (a CNAS accreditation whose scope is the two methods, and
-a CMA qualification; no signing keys: the demo signs elsewhere) and two regulators: Zhejiang's
-market regulator (recognises CNAS, requires CMA) and a German one (recognises any MRA signatory).
+a CMA qualification; no signing keys: the demo signs elsewhere), two regulators: Zhejiang's
+market regulator (recognises CNAS, requires CMA) and a German one (recognises any MRA signatory),
+and the chain's organisations with where they are: the three Yiwu makers (``CN``, ``CN-ZJ``) and the
+seven importers they ship to, so a batch's place of making follows from its production's org.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from traceability.events import Event, InputLot, Lab, LabResult, Measurement, OutputLot, Production, Shipment, Verdict
-from traceability.registry import Accreditation, AccreditationBody, Period, Qualification, Regulator, StatusChange
+from traceability.registry import (
+    Accreditation,
+    AccreditationBody,
+    Organisation,
+    Period,
+    Qualification,
+    Regulator,
+    StatusChange,
+)
 
 #: The lots the demo prints: a finished toy to trace, and the failing lot to recall.
 TOY_TO_TRACE = "TOY-CAR-2611-01"
@@ -32,6 +42,7 @@ def yiwu_toys(start: datetime) -> list[Event]:
     at = _Stages(start)
     return [
         *_authorities(start),
+        *_organisations(start),
         _lab("lab-ev-cti", "LAB-CTI-YW", "Yiwu Product Testing Centre", "L1234", at.day(0), start,
              "91330782MA28C0XX1A", "义乌市产品质量检验所", "2021110234U"),
         _lab("lab-ev-nbt", "LAB-NBT-NB", "Ningbo Toy Safety Laboratory", "L5678", at.day(0), start,
@@ -89,6 +100,30 @@ def _authorities(start: datetime) -> list[Event]:
         Regulator("reg-de-baua", "DE-BAuA", "Federal Institute for Occupational Safety and Health (BAuA)", ("DE",),
                   True, (), (), start),
     ]
+
+
+def _organisations(start: datetime) -> list[Event]:
+    """The orgs the chain's productions and shipments name, registered at ``start`` (before they act)."""
+    makers = ("manufacturer",)
+    importers = ("importer", "retailer")
+    return [
+        _org("ORG-YW-MOULD", "Yiwu Jiangdong Plastic Moulding Co., Ltd.", "CN", "CN-ZJ", makers, start),
+        _org("ORG-YW-VINYL", "Yiwu Futian Vinyl Works", "CN", "CN-ZJ", makers, start),
+        _org("ORG-YW-TOYS", "Yiwu Happy Toys Co., Ltd.", "CN", "CN-ZJ", ("manufacturer", "brand"), start),
+        _org("ORG-DE-SPIELWAREN", "Spielwaren Nord GmbH", "DE", "DE-HH", importers, start),
+        _org("ORG-FR-JOUETS", "Jouets Rhône SAS", "FR", "FR-ARA", importers, start),
+        _org("ORG-US-TOYMART", "ToyMart Inc.", "US", "", importers, start),  # DCs in NJ and CA: no one state
+        _org("ORG-GB-PLAYTIME", "Playtime Retail Ltd", "GB", "GB-ENG", importers, start),
+        _org("ORG-JP-OMOCHA", "Omocha Kansai K.K.", "JP", "JP-27", ("importer", "distributor"), start),
+        _org("ORG-AU-KIDSCO", "KidsCo Pty Ltd", "AU", "AU-NSW", importers, start),
+        _org("ORG-NL-SPEELGOED", "Speelgoed Rotterdam B.V.", "NL", "NL-ZH", ("importer", "distributor"), start),
+    ]
+
+
+def _org(org_id: str, name: str, country: str, subdivision: str, roles: tuple[str, ...],
+         registered: datetime) -> Organisation:
+    event_id = f"org-ev-{org_id.removeprefix('ORG-').lower()}"
+    return Organisation(event_id, org_id, name, country, subdivision, roles, registered)
 
 
 def _lab(event_id: str, lab_id: str, name: str, number: str, registered: datetime, start: datetime,

@@ -165,7 +165,8 @@ def publish_lines(settings: Settings, lines: Iterable[bytes], name: str, *, stri
     from streams.publishing import publish
     from streams.topics import TopicNames
 
-    with CheckedProducer(resolve_endpoints(settings.stack()).kafka_bootstrap) as producer:
+    bootstrap = resolve_endpoints(settings.stack()).kafka_bootstrap
+    with CheckedProducer(bootstrap, security=settings.kafka_security()) as producer:
         report = publish(
             lines, producer, codec=AvroCodec(), topics=TopicNames(settings.topic_prefix),
             now=datetime.now(UTC), strict=strict,
@@ -192,7 +193,8 @@ def run_sync(settings: Settings, args: argparse.Namespace) -> int:
     from streams.topics import TopicNames
 
     progress = Progress()
-    reader = OffsetReader(resolve_endpoints(settings.stack()).kafka_bootstrap, settings.app_id)
+    reader = OffsetReader(resolve_endpoints(settings.stack()).kafka_bootstrap, settings.app_id,
+                          security=settings.kafka_security())
     try:
         wait_for_sync(
             reader, TopicNames(settings.topic_prefix).consumed, args.timeout,

@@ -1,8 +1,8 @@
 """The registry (DESIGN §5): ``registry load`` publishes entries, ``registry show`` reads them back.
 
-``load`` takes JSON lines of accreditation bodies, labs and regulators with the checks and
-dead-lettering of ``lotline publish``; a line of another kind is refused (and dead-lettered) with
-the reason. ``show`` reads ClickHouse: every entry's current record, optionally as known at a
+``load`` takes JSON lines of accreditation bodies, labs, regulators and organisations with the
+checks and dead-lettering of ``lotline publish``; a line of another kind is refused (and
+dead-lettered) with the reason. ``show`` reads ClickHouse: every entry's current record, optionally as known at a
 moment; statuses, validity and revocations are judged at that moment (or now).
 """
 
@@ -22,10 +22,11 @@ from traceability.errors import ClickHouseUnavailable
 
 
 def register(sub: Any) -> None:
-    registry = sub.add_parser("registry", help="load and show the registry: accreditation bodies, labs, regulators")
+    registry = sub.add_parser("registry", help="load and show the registry: accreditation bodies, labs, regulators, "
+                                                 "organisations")
     actions = registry.add_subparsers(dest="registry_action", required=True, metavar="ACTION")
     load = actions.add_parser(
-        "load", help="publish registry entries (JSON lines: accreditation_body, lab, regulator)",
+        "load", help="publish registry entries (JSON lines: accreditation_body, lab, regulator, organisation)",
         description="Validate and publish registry entries as `lotline publish` does; a line of another kind "
         "is refused. Bad lines are reported with their line number and reason and sent to the dead-letter "
         "topic. Exit status: 0 all published, 1 some lines rejected, 3 broker unavailable.",
@@ -37,10 +38,10 @@ def register(sub: Any) -> None:
     load.set_defaults(run=run_registry_load)
 
     show = actions.add_parser(
-        "show", help="show the registry: bodies, labs (accreditations, scope, keys), regulators",
-        description="Every accreditation body, lab and regulator at its current record, with accreditation "
-        "statuses, scope, qualifications and signing keys judged now (or at --as-of). Exit status: 0 shown, "
-        "2 bad arguments, 3 no stack, 4 unknown lab.",
+        "show", help="show the registry: bodies, labs (accreditations, scope, keys), regulators, organisations",
+        description="Every accreditation body, lab, regulator and organisation at its current record, with "
+        "accreditation statuses, scope, qualifications and signing keys judged now (or at --as-of), and where each "
+        "organisation is. Exit status: 0 shown, 2 bad arguments, 3 no stack, 4 unknown lab.",
     )
     show.add_argument("--as-of", metavar="TIME", help="the registry as known at TIME (ISO 8601 with a zone)")
     show.add_argument("--lab", metavar="LAB", help="only this lab, with the history of its record")
@@ -75,15 +76,16 @@ def run_registry_show(settings: Settings, args: argparse.Namespace) -> int:
         if lab_id is None:
             bodies, labs = registry.bodies(client, database, as_of), registry.labs(client, database, as_of)
             regulators = registry.regulators(client, database, as_of)
+            organisations = registry.organisations(client, database, as_of)
         else:
             history = registry.lab_history(client, database, lab_id, as_of)  # UnknownLab: exit 4
-            bodies, labs, regulators = {}, {lab_id: history[-1]}, {}  # the latest snapshot: its current record
+            bodies, labs, regulators, organisations = {}, {lab_id: history[-1]}, {}, {}  # its current record
     at = as_of or datetime.now(UTC)
     if args.json:
-        answer = registry.registry_json(bodies, labs, regulators, as_of, history)
+        answer = registry.registry_json(bodies, labs, regulators, organisations, as_of, history)
         print(json.dumps(answer, indent=2, ensure_ascii=False))
     elif lab_id is None:
-        registry_text(bodies, labs, regulators, at, as_of, sys.stdout)
+        registry_text(bodies, labs, regulators, organisations, at, as_of, sys.stdout)
     else:
         lab_text(labs[lab_id], at, sys.stdout)
         lab_history_text(history or [], sys.stdout)

@@ -52,7 +52,8 @@ def run_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     endpoints = resolve_endpoints(settings.stack())
     try:
-        closure_partitions = partition_count(endpoints.kafka_bootstrap, TopicNames(settings.topic_prefix).closure)
+        closure_partitions = partition_count(endpoints.kafka_bootstrap, TopicNames(settings.topic_prefix).closure,
+                                             security=settings.kafka_security())
     except (Unavailable, SetupError) as exc:
         print(f"lotline: cannot start a worker: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
@@ -71,17 +72,30 @@ def run_api(settings: Settings, args: argparse.Namespace) -> int:
     from deploy.local_stack import resolve_endpoints
     from deploy.log_key import log_key
     from query.api import create_api
+    from query.limits import uvicorn_config
     from query.log_api import log_router
+    from query.principals import authenticator_for
     from query.services import StackServices
     from query.transparency import LogReader, LogSigner
     from streams.topics import TopicNames
 
     endpoints = resolve_endpoints(settings.stack())
-    log_reader = LogReader(endpoints.clickhouse.client, endpoints.clickhouse.database, origin=settings.log_origin)
-    services = StackServices(endpoints.kafka_bootstrap, endpoints.clickhouse, TopicNames(settings.topic_prefix),
-                             settings.app_id, require_signatures=settings.require_signatures, log=log_reader)
+    clickhouse = endpoints.clickhouse
+    log_reader = LogReader(clickhouse.client, clickhouse.database, origin=settings.log_origin)
+    authenticator = authenticator_for(clickhouse.client, clickhouse.database, jwt_issuer=settings.jwt_issuer,
+                                      jwt_jwks=settings.jwt_jwks, jwt_audience=settings.jwt_audience,
+                                      refresh_seconds=settings.principal_refresh_seconds)
+    services = StackServices(endpoints.kafka_bootstrap, clickhouse, TopicNames(settings.topic_prefix),
+                             settings.app_id, require_signatures=settings.require_signatures, log=log_reader,
+                             authenticator=authenticator)
     signer = LogSigner(settings.log_origin, log_key(settings.log_key_file))
-    api = create_api(services, log_routes=log_router(lambda: log_reader, signer))
+    limits = settings.api_limits()
+    api = create_api(services, log_routes=log_router(lambda: log_reader, signer),
+                     metrics_public=settings.metrics_public, limits=limits)
     level = "warning" if settings.log_level == "info" else settings.log_level
-    uvicorn.run(api, host=args.host, port=args.port, log_level=level)
-    return EXIT_OK
+    server = uvicorn.Server(uvicorn_config(api, args.host, args.port, limits, log_level=level))
+    try:
+        server.run()
+    finally:
+        services.close()  # the audit records still queued are written
+    return EXIT_OK if server.started else EXIT_UNAVAILABLE

@@ -1,5 +1,6 @@
 """What ``lotline registry show`` prints: bodies, labs with their accreditations, qualifications and
-keys, regulators with their policies; statuses and validity judged at one moment (now, or as of)."""
+keys, regulators with their policies, organisations with their places; statuses and validity judged
+at one moment (now, or as of)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,24 @@ from typing import TextIO
 
 from query.render.table import table
 from traceability.events import Lab, lab_accreditations
-from traceability.registry import Accreditation, AccreditationBody, Period, Qualification, Regulator, SigningKey
+from traceability.registry import (
+    Accreditation,
+    AccreditationBody,
+    Organisation,
+    Period,
+    Qualification,
+    Regulator,
+    SigningKey,
+)
 
 
 def registry_text(bodies: Mapping[str, AccreditationBody], labs: Mapping[str, Lab],
-                  regulators: Mapping[str, Regulator], at: datetime, as_of: datetime | None, out: TextIO) -> None:
+                  regulators: Mapping[str, Regulator], organisations: Mapping[str, Organisation], at: datetime,
+                  as_of: datetime | None, out: TextIO) -> None:
     """The whole registry as known at ``as_of`` (statuses and validity at ``at``)."""
     known = f" as of {_time(as_of)}" if as_of else ""
-    print(f"registry{known}: {len(bodies)} accreditation bodies, {len(labs)} labs, {len(regulators)} regulators "
-          f"(status at {_time(at)})", file=out)
+    print(f"registry{known}: {len(bodies)} accreditation bodies, {len(labs)} labs, {len(regulators)} regulators, "
+          f"{len(organisations)} organisations (status at {_time(at)})", file=out)
     _section("accreditation bodies", out)
     if bodies:
         table(("body", "name", "economy", "ILAC MRA (testing)", "registered"),
@@ -35,6 +45,8 @@ def registry_text(bodies: Mapping[str, AccreditationBody], labs: Mapping[str, La
         regulator_text(regulator, out)
     if not regulators:
         print("  (none)", file=out)
+    _section("organisations", out)
+    organisations_text(organisations, out)
 
 
 def lab_text(lab: Lab, at: datetime, out: TextIO) -> None:
@@ -73,6 +85,16 @@ def regulator_text(regulator: Regulator, out: TextIO) -> None:
     print(f"{regulator.regulator_id}  {regulator.name}; jurisdiction {', '.join(regulator.jurisdiction)}", file=out)
     print(f"  recognises accreditations by: {', '.join(recognises) or 'nobody'}", file=out)
     print(f"  requires qualifications: {', '.join(regulator.required_qualifications) or 'none'}", file=out)
+
+
+def organisations_text(organisations: Mapping[str, Organisation], out: TextIO) -> None:
+    """Each organisation, where it is and its roles."""
+    if not organisations:
+        print("  (none)", file=out)
+        return
+    table(("organisation", "name", "country", "subdivision", "roles", "registered"),
+          [(o.org_id, o.name, o.country, o.subdivision or "-", _list(o.roles), _date(o.registered_at))
+           for o in organisations.values()], out=out)
 
 
 def _accreditation(a: Accreditation, at: datetime, note: str, out: TextIO) -> None:

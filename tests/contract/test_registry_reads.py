@@ -16,10 +16,13 @@ from query import registry
 from sinks.ddl import statements
 from sinks.rows import COLUMNS, Provenance, add_event, new_batch
 from tests.conftest import NOW
-from tests.registry_samples import LAB_V2, REGISTRY
+from tests.registry_samples import LAB_V2, REGISTRY, SPIELWAREN, YW_TOYS
 
 pytestmark = pytest.mark.contract
 DATABASE = "registry_reads"
+#: A later snapshot of one organisation, written an hour after the samples: it names its Land now.
+MOVED = dataclasses.replace(SPIELWAREN, event_id="org-ev-de-spielwaren-2", subdivision="DE-HH", roles=("importer",),
+                            registered_at=SPIELWAREN.registered_at + timedelta(days=1))
 
 
 class ChdbClient:
@@ -52,7 +55,8 @@ def _literal(value: Any) -> str:
 
 @pytest.fixture(scope="module")
 def stored(current_clickhouse):
-    """The samples stored twice (at-least-once), and a later snapshot of one lab written an hour later."""
+    """The samples stored twice (at-least-once), and later snapshots of one lab and one organisation written an
+    hour later."""
     for statement in statements(DATABASE):
         current_clickhouse.query(statement)
     batch = new_batch()
@@ -61,6 +65,7 @@ def stored(current_clickhouse):
     later = dataclasses.replace(LAB_V2, event_id="lab-ev-cti-3", registered_at=LAB_V2.registered_at + timedelta(days=1),
                                 keys=())
     add_event(batch, later, Provenance(0, 99, NOW + timedelta(hours=1)))
+    add_event(batch, MOVED, Provenance(0, 100, NOW + timedelta(hours=1)))
     for table, rows in batch.items():
         names = ", ".join(f"`{c}`" for c in COLUMNS[table])
         values = ", ".join("(" + ", ".join(map(_literal, row)) + ")" for row in rows)
@@ -82,3 +87,21 @@ def test_as_of_a_moment_the_registry_is_what_was_written_by_then(stored):
     assert registry.lab_history(client, DATABASE, "LAB-CTI-YW") == [LAB_V2, later]
     assert registry.lab_history(client, DATABASE, "LAB-CTI-YW", NOW) == [LAB_V2]
     assert registry.bodies(client, DATABASE, NOW - timedelta(seconds=1)) == {}
+
+
+def test_organisations_read_back_at_their_current_record_and_as_of_a_moment(stored):
+    client, _later = stored
+    assert registry.organisations(client, DATABASE) == {"ORG-DE-SPIELWAREN": MOVED, "ORG-YW-TOYS": YW_TOYS}
+    assert registry.organisations(client, DATABASE, NOW) == {"ORG-DE-SPIELWAREN": SPIELWAREN, "ORG-YW-TOYS": YW_TOYS}
+    assert registry.organisations(client, DATABASE, NOW - timedelta(seconds=1)) == {}
+
+
+def test_organisation_places_are_each_known_orgs_country_and_subdivision_without_blanks(stored):
+    client, _later = stored
+    asked = ["ORG-YW-TOYS", "ORG-DE-SPIELWAREN", "ORG-NOBODY", "ORG-YW-TOYS"]
+    assert registry.organisation_places(client, DATABASE, asked) == {
+        "ORG-DE-SPIELWAREN": frozenset({"DE", "DE-HH"}), "ORG-YW-TOYS": frozenset({"CN", "CN-ZJ"})}
+    assert registry.organisation_places(client, DATABASE, ["ORG-DE-SPIELWAREN"], NOW) == {
+        "ORG-DE-SPIELWAREN": frozenset({"DE"})}
+    assert registry.organisation_places(client, DATABASE, ["ORG-NOBODY"]) == {}
+    assert registry.organisation_places(client, DATABASE, []) == {}

@@ -35,6 +35,7 @@ from traceability.lineage import Edge, ResultSeen
 from traceability.registry import (
     Accreditation,
     AccreditationBody,
+    Organisation,
     Period,
     Qualification,
     Regulator,
@@ -71,6 +72,8 @@ BODY = AccreditationBody("ab-cnas", "CNAS", "China National Accreditation Servic
                          (Period(NOW - 9000 * DAY, NOW - 5000 * DAY), Period(NOW - 4000 * DAY, None)), NOW - 400 * DAY)
 REGULATOR = Regulator("reg-1", "SAMR-ZJ", "Zhejiang AMR", ("CN-ZJ", "CN-SH"), True, ("CNAS", "HKAS"), ("CMA",),
                       NOW - 500 * DAY)
+ORGANISATION = Organisation("org-ev-1", "ORG-YW-TOYS", "Yiwu Happy Toys", "CN", "CN-ZJ", ("manufacturer", "brand"),
+                            NOW - 450 * DAY)
 LETTER = DeadLetter(b'{"kind": "shipment", "event_id": "shp-9"', "quantity: must be > 0", "worker",
                     NOW - timedelta(hours=1), "lt.shipments", 2, 9, "shipment", "shp-9")
 CYCLE = "lineage cycle: LOT-A -> LOT-B -> LOT-A (edge prd-ba rejected)"
@@ -81,7 +84,7 @@ LOG_ENTRY = b'{"kid":"LAB-7-1a2b3c4d","kind":"key_registered","lab_id":"LAB-7"}'
 def built(mapping: RowMapping) -> RowBatch:
     """The rows of the samples (events, a dead letter, closure facts) built by ``mapping``."""
     batch = new_batch()
-    for event in (LAB_RESULT, PRODUCTION, SHIPMENT, LAB, BODY, REGULATOR):
+    for event in (LAB_RESULT, PRODUCTION, SHIPMENT, LAB, BODY, REGULATOR, ORGANISATION):
         mapping.add_event(batch, event, SRC)
     mapping.add_reject(batch, LETTER, LETTER_SRC)
     with pytest.MonkeyPatch.context() as patch:
@@ -133,6 +136,7 @@ def expected() -> dict[str, list[dict[str, Any]]]:
         "labs": [{**_fields(LAB, "accreditations", "qualifications", "keys"), **_lab_json(), **prov}],
         "accreditation_bodies": [{**_fields(BODY, "mra_testing"), **_nested("mra_testing", BODY.mra_testing), **prov}],
         "regulators": [{**_fields(REGULATOR), **prov}],
+        "organisations": [{**_fields(ORGANISATION), **prov}],
         "rejects": [{
             "reject_id": LETTER.reject_id, "reason": LETTER.reason, "source": "worker", "event_kind": "shipment",
             "event_id": "shp-9", "original": LETTER.original, "original_topic": "lt.shipments",

@@ -16,15 +16,20 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from clickhouse_driver import Client
+from fastapi.testclient import TestClient
 
 from deploy.kafka_admin import ensure_topics
 from deploy.processes import ProcessRecord, exited, free_port, stop
 from deploy.services import start_broker, start_clickhouse
 from lotline.settings import Settings
+from query.api import create_api
+from query.principals import PrincipalStore
 from query.services import StackServices
 from query.transparency import LogReader
 from sinks.clickhouse import ClickHouseAddress, migrate
@@ -118,6 +123,7 @@ class Deployment:
     infra: Infra
     root: Path
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    closing: list[Callable[[], object]] = field(default_factory=list)
 
     @property
     def topics(self) -> TopicNames:
@@ -176,10 +182,25 @@ class Deployment:
     def client(self) -> Client:
         return self.address.client()
 
-    def services(self) -> StackServices:
-        """The API's services on this deployment, as ``lotline api`` wires them."""
+    def services(self, **options: Any) -> StackServices:
+        """The API's services on this deployment, as ``lotline api`` wires them (closed with the deployment)."""
         log = LogReader(self.address.client, self.settings.database)
-        return StackServices(self.infra.kafka_bootstrap, self.address, self.topics, self.settings.app_id, log=log)
+        made = StackServices(self.infra.kafka_bootstrap, self.address, self.topics, self.settings.app_id, log=log,
+                             **options)
+        self.closing.append(made.close)
+        return made
+
+    def key(self, role: str = "admin", **party: str) -> str:
+        """A new API key of a principal with ``role`` (``lab_id=``, ``org_id=`` or ``regulator_id=`` its party)."""
+        _, key = PrincipalStore(self.address.client, self.settings.database).add(role, now=datetime.now(UTC),
+                                                                                 **party)
+        return key
+
+    def api(self, key: str | None = None, *, services: StackServices | None = None, **options: Any) -> TestClient:
+        """A client of the API on this deployment, calling as the holder of ``key`` (default: a new admin's)."""
+        client = TestClient(create_api(services or self.services(), **options), raise_server_exceptions=False)
+        client.headers["Authorization"] = f"Bearer {key or self.key()}"
+        return client
 
     def committed(self, topics: Sequence[str] | None = None) -> dict[tuple[str, int], int]:
         """The workers' committed offset of every partition of ``topics`` (default: all they read)."""
@@ -215,6 +236,8 @@ def _deploy(infra: Infra, tmp_path: Path) -> Deployment:
 
 
 def _dismantle(dep: Deployment) -> None:
+    for close in dep.closing:
+        close()
     dep.stop_workers()
     dep.client().execute(f"DROP DATABASE IF EXISTS {dep.settings.database}")
 

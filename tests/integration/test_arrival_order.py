@@ -28,12 +28,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from kafka import KafkaProducer
 
 from query import lineage
 from query.answers import recall_json, trace_json
-from query.api import create_api
 from query.scope import ScopeReader
 from schemas.codec import AvroCodec
 from tests.integration.chains import START, assert_matches_oracle, expected, write_jsonl
@@ -163,7 +161,7 @@ def _publish_lines(dep: Deployment, events: list[Event]) -> None:
 
 
 def _post_events(dep: Deployment, events: list[Event]) -> None:
-    api = TestClient(create_api(dep.services()))
+    api = dep.api()
     for start in range(0, len(events), 2_000):
         chunk = [event_to_json(e) for e in events[start:start + 2_000]]
         answer = api.post("/v1/events", json=chunk)

@@ -36,7 +36,6 @@ from kafka.consumer.fetcher import ConsumerRecord
 
 from query import history, lineage
 from query.answers import recall_json, trace_json
-from query.api import create_api
 from query.scope import ScopeReader
 from schemas.codec import AvroCodec
 from streams.offsets import OffsetReader
@@ -143,7 +142,7 @@ def _send_hostile_input(dep, tmp_path, rng: random.Random, chain: list[Event]) -
     assert published.returncode == 1 and "Traceback" not in published.stderr, published.stderr[-3000:]
     assert published.stdout.strip() == f"published {len(line_part):,}, rejected {len(bad_lines):,}"
 
-    api = TestClient(create_api(dep.services()))
+    api = dep.api()
     _post_events(api, rng, sent.items, [event_to_json(e) for e in item_part])
     sent.refused_requests = _post_bad_bodies(api)
     sent.bad_sends = len(bad_messages) + len(bad_lines) + len(sent.items)
@@ -251,7 +250,7 @@ def _split(rng: random.Random, events: list[Event]) -> tuple[list[Event], list[E
 
 def _distinct_by_table(events: list[Event]) -> dict[str, int]:
     tables = {"lab_result": "lab_results", "production": "production_events", "shipment": "shipments", "lab": "labs",
-              "accreditation_body": "accreditation_bodies", "regulator": "regulators"}
+              "accreditation_body": "accreditation_bodies", "regulator": "regulators", "organisation": "organisations"}
     found = Counter(tables[e.kind] for e in {e.event_id: e for e in events}.values())
     return {table: found.get(table, 0) for table in tables.values()}
 

@@ -18,10 +18,8 @@ from datetime import UTC, datetime, timedelta
 import openpyxl
 import pytest
 import structlog
-from fastapi.testclient import TestClient
 
 from query.answers import recall_json, trace_json
-from query.api import create_api
 from query.scope import ScopeReader
 from tests.integration.chains import LAB_1, RECENT, START, production, report, tick, write_jsonl
 from tests.integration.scope_oracle import World, recall_as_compared, trace_as_compared
@@ -92,7 +90,7 @@ def test_trace_and_recall_agree_with_the_oracle_in_json_csv_xlsx_api_and_cli(dep
 
     world = World.of(events)
     reader = ScopeReader(deployment.client, deployment.settings.database)
-    api = TestClient(create_api(deployment.services()))
+    api = deployment.api()
     batches = _sample(world, rng)
     assert len(batches) >= 25
     for batch in batches:
@@ -154,7 +152,7 @@ def test_as_of_answers_what_was_known_before_a_failing_report_and_after_its_corr
     known_chain = _publish_and_mark(deployment, tmp_path, "chain", chain)
     known_fail = _publish_and_mark(deployment, tmp_path, "fail", [report("RESIN-1", 1, "fail")])
     known_fix = _publish_and_mark(deployment, tmp_path, "fix", [report("RESIN-1", 2, "pass")])
-    api = TestClient(create_api(deployment.services()))
+    api = deployment.api()
 
     def both(kind: str, batch: str, moment: datetime) -> dict:
         answer = api.get(f"/v1/batches/{batch}/{kind}", params={"as_of": moment.isoformat()})
@@ -194,7 +192,7 @@ def test_as_of_answers_what_was_known_before_a_failing_report_and_after_its_corr
 
 def test_bad_requests_get_clear_errors_and_published_events_become_answers(deployment):
     deployment.start_worker()
-    api = TestClient(create_api(deployment.services()))
+    api = deployment.api()
 
     unknown = api.get("/v1/batches/NO-SUCH-LOT/trace")
     assert unknown.status_code == 404 and "NO-SUCH-LOT" in unknown.json()["detail"]
@@ -259,7 +257,7 @@ def test_spreadsheets_neutralise_formulas_and_answers_leave_out_an_edge_refused_
     ]
     _publish_and_mark(deployment, tmp_path, "hostile", events[:4])
     _publish_and_mark(deployment, tmp_path, "cycle", events[4:])
-    api = TestClient(create_api(deployment.services()))
+    api = deployment.api()
 
     recall = api.get("/v1/batches/=RESIN/recall").json()
     assert [a["batch_id"] for a in recall["affected"]] == ["=RESIN", "PART-1", "TOY-1"]
@@ -304,7 +302,7 @@ def test_a_bug_while_answering_is_a_500_with_a_log_line_never_a_404(deployment, 
         return {}["a key that is not there"]  # a KeyError is a LookupError: it must not pass for "unknown"
 
     monkeypatch.setattr(ScopeReader, "trace", broken)
-    api = TestClient(create_api(deployment.services()), raise_server_exceptions=False)
+    api = deployment.api()
     with structlog.testing.capture_logs() as logged:
         answer = api.get("/v1/batches/ANY-LOT/trace")
     assert answer.status_code == 500 and answer.json() == {"detail": "internal error (logged)"}

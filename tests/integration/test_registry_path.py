@@ -1,22 +1,23 @@
 """The registry and signed reports end to end: `lotline registry load` and `show`, a v1 lab record
-published raw, and `lotline publish --sign-with` stored with a credential that verifies."""
+published raw, organisations and their places read back on the 18.16 server, and `lotline publish
+--sign-with` stored with a credential that verifies."""
 
 from __future__ import annotations
 
 import dataclasses
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import fastavro
 import pytest
 
-from query import history
+from query import history, registry
 from schemas import SCHEMA_DIR, credential
 from schemas.codec import MAGIC, single_object_fingerprint
 from streams.producer import CheckedProducer
 from tests.conftest import jsonl
-from tests.registry_samples import BAUA, CNAS, DAKKS, LAB_V1, LAB_V2, RESULT, SAMR_ZJ
+from tests.registry_samples import BAUA, CNAS, DAKKS, LAB_V1, LAB_V2, RESULT, SAMR_ZJ, SPIELWAREN, YW_TOYS
 from traceability.events import LabResult, Measurement, event_to_record
 from traceability.json_form import event_to_json
 
@@ -77,6 +78,33 @@ def test_a_v1_lab_record_published_raw_still_reads_with_its_one_accreditation(de
     text = deployment.lotline("registry", "show", "--lab", LAB_V1.lab_id)
     assert "accreditation CNAS L5678 by CNAS (from the v1 fields)" in text.stdout, text.stderr
     assert "no signing keys" in text.stdout
+
+
+def test_organisations_loaded_with_registry_load_are_read_back_with_their_places(deployment, tmp_file):
+    moved = dataclasses.replace(SPIELWAREN, event_id="org-ev-de-spielwaren-2", subdivision="DE-HH",
+                                registered_at=SPIELWAREN.registered_at + timedelta(days=1))
+    astray = json.dumps({**event_to_json(YW_TOYS), "event_id": "org-ev-bad", "subdivision": "DE-HH"})
+    lines = jsonl([YW_TOYS, SPIELWAREN, moved]) + astray.encode() + b"\n"
+    deployment.start_worker()
+
+    loaded = deployment.lotline("registry", "load", str(tmp_file("orgs.jsonl", lines)))
+    assert loaded.returncode == 1, loaded.stderr
+    assert "published 3, rejected 1" in loaded.stdout
+    assert "orgs.jsonl:4: subdivision: 'DE-HH' is not in the country CN" in loaded.stderr
+    deployment.sync()
+
+    client, database = deployment.client(), deployment.settings.database
+    assert registry.organisations(client, database) == {"ORG-DE-SPIELWAREN": moved, "ORG-YW-TOYS": YW_TOYS}
+    assert registry.organisation_places(client, database, ["ORG-YW-TOYS", "ORG-DE-SPIELWAREN", "ORG-NOBODY"]) == {
+        "ORG-DE-SPIELWAREN": frozenset({"DE", "DE-HH"}), "ORG-YW-TOYS": frozenset({"CN", "CN-ZJ"})}
+    assert registry.organisation_places(client, database, ["ORG-DE-SPIELWAREN"]) == {
+        "ORG-DE-SPIELWAREN": frozenset({"DE", "DE-HH"})}
+    assert shown(deployment)["organisations"] == [event_to_json(moved), event_to_json(YW_TOYS)]
+    text = deployment.lotline("registry", "show")
+    assert "0 regulators, 2 organisations" in text.stdout, text.stderr
+    assert "ORG-YW-TOYS" in text.stdout and "manufacturer, brand" in text.stdout
+    reasons = {r["event_id"]: r["reason"] for r in history.rejects(client, database)}
+    assert reasons["org-ev-bad"] == "subdivision: 'DE-HH' is not in the country CN"
 
 
 def _stored_results(deployment) -> dict[str, tuple[LabResult, str]]:

@@ -18,11 +18,9 @@ from pathlib import Path
 
 import pytest
 import zxingcpp
-from fastapi.testclient import TestClient
 from PIL import Image
 
 from query import history, lineage
-from query.api import create_api
 from schemas import credential
 from tests.integration.chains import RECENT, production
 from traceability.events import LabResult, Measurement
@@ -130,7 +128,7 @@ def test_signed_reports_are_judged_in_the_stream_and_only_what_is_trusted_counts
     assert "altered" in refused[tampered.event_id] and "verdict" in refused[tampered.event_id]
     assert good.event_id not in refused and out_of_scope.event_id not in refused
 
-    api = TestClient(create_api(dep.services()))
+    api = dep.api()
     verdicts = {r: api.get(f"/v1/labs/{LAB}/reports/{r}/verify").json() for r in
                 ("R-GOOD", "R-FORGED", "R-ALTERED", "R-SCOPE", "R-EXPIRED")}
     assert {r: (v["outcome"], v["acceptance"], v["counts"]) for r, v in verdicts.items()} == {
@@ -192,7 +190,7 @@ def test_a_registry_that_arrives_late_ends_as_if_it_had_come_first(deployment, t
     reports = [signed(result(f"LATE-{i}", f"R-LATE-{i}"), key, kid) for i in range(4)]
     publish(dep, tmp_path, "reports-first", [*(production(f"pl-{i}", [f"RAW-L{i}"], f"LATE-{i}") for i in range(4)),
                                              *reports[:3]])
-    api = TestClient(create_api(dep.services()))
+    api = dep.api()
     posted = api.post("/v1/events", json=[event_to_json(reports[3])])  # a result carrying its credential
     assert posted.status_code == 202 and posted.json()["published"] == 1, posted.text
     dep.sync()

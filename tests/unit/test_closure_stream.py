@@ -26,7 +26,9 @@ from streams.closure import (
 )
 from streams.ingest import RawMessage, ingest
 from streams.topics import TopicNames
+from streams.trust import TrustReader
 from tests.conftest import NOW
+from tests.registry_samples import YW_TOYS
 from tests.unit.lineage_scenarios import VERDICTS, Scenario, scenarios
 from traceability.dead_letter import DeadLetter
 from traceability.events import InputLot, LabResult, Measurement, OutputLot, Production, Shipment
@@ -586,6 +588,19 @@ def test_a_production_with_two_inputs_and_two_outputs_declares_four_edges_with_i
 def test_a_lab_result_goes_to_its_batch_as_its_bytes_and_a_shipment_causes_nothing():
     assert lineage_messages(LAB_RESULT, b"x") == [ReportArrived("CMP-1", b"x")]
     assert lineage_messages(SHIPMENT, b"x") == []
+
+
+def test_an_organisation_is_stored_from_the_registry_topic_and_reaches_no_closure_step():
+    codec = AvroCodec()
+    value = codec.encode(YW_TOYS)
+    assert TOPICS.for_kind(YW_TOYS.kind) == TOPICS.registry
+    assert lineage_messages(YW_TOYS, value) == []  # not a lab: nothing is broadcast to the partitions
+    assert TrustReader(codec).lab(value) is None
+    outcome = ingest([RawMessage(value, TOPICS.registry, 0, 0)], codec, TOPICS, NOW)
+    assert (outcome.accepted, outcome.dead_letters, outcome.lineage, outcome.log_entries) == (1, [], [], [])
+    assert {table for table, rows in outcome.rows.items() if rows} == {"organisations"}
+    [letter] = ingest([RawMessage(value, TOPICS.lineage, 0, 1)], codec, TOPICS, NOW).dead_letters
+    assert letter.reason == f"organisation published to {TOPICS.lineage}; it belongs on {TOPICS.registry}"
 
 
 def test_a_report_from_an_unknown_lab_counts_only_when_it_fails_and_the_ledger_says_so():

@@ -127,8 +127,9 @@ def test_registry_entries_only_refuses_every_other_kind_with_the_reason():
     labs_simulated = sum(1 for line in data if b'"type": "lab"' in line)
     assert report.published == len(REGISTRY) + labs_simulated
     refused = {e.reason for e in report.rejected}
-    assert "type: shipment is not a registry entry (expected one of lab, accreditation_body, regulator); " \
-           "publish it with `lotline publish`" in refused
+    assert "type: shipment is not a registry entry (expected one of lab, accreditation_body, regulator, " \
+           "organisation); publish it with `lotline publish`" in refused
     assert {topic for topic, *_ in producer.sent} == {TOPICS.registry, TOPICS.dead_letter}
     keyed = {CODEC.decode(value).event_id: key for topic, key, value, _ in producer.sent if topic == TOPICS.registry}
     assert keyed["ab-cnas"] == b"CNAS" and keyed["reg-samr-zj"] == b"SAMR-ZJ" and keyed["lab-ev-cti-2"] == b"LAB-CTI-YW"
+    assert keyed["org-ev-yw-toys"] == b"ORG-YW-TOYS"

@@ -13,10 +13,27 @@ import pytest
 from schemas import SCHEMA_DIR
 from schemas.codec import MAGIC, AvroCodec, single_object_fingerprint
 from tests.conftest import NOW
-from tests.registry_samples import ACCREDITATION, BAUA, CNAS, DAY, JWK, KEY, LAB_V1, LAB_V2, REGISTRY, SAMR_ZJ, SIGNED
+from tests.registry_samples import (
+    ACCREDITATION,
+    BAUA,
+    CNAS,
+    DAY,
+    JWK,
+    KEY,
+    LAB_V1,
+    LAB_V2,
+    REGISTRY,
+    SAMR_ZJ,
+    SIGNED,
+    SPIELWAREN,
+    YW_TOYS,
+)
 from traceability.errors import InvalidEvent
 from traceability.events import (
     Accreditation,
+    Organisation,
+    Production,
+    Shipment,
     StatusChange,
     event_to_record,
     lab_accreditations,
@@ -25,6 +42,7 @@ from traceability.events import (
 )
 from traceability.json_form import event_to_json, parse_event
 from traceability.registry import Period, Qualification, SigningKey
+from traceability.sample_chain import yiwu_toys
 from traceability.trust import LabRecord
 from traceability.validation import validate
 
@@ -38,6 +56,9 @@ REGULATOR_LINE = ('{"type":"regulator","event_id":"reg-samr-zj","regulator_id":"
                   'Administration for Market Regulation","jurisdiction":["CN-ZJ"],"recognises_mra_signatories":false,'
                   '"recognised_bodies":["CNAS"],"required_qualifications":["CMA"],'
                   '"registered_at":"2026-11-01T00:00:00Z"}')
+ORGANISATION_LINE = ('{"type":"organisation","event_id":"org-ev-yw-toys","org_id":"ORG-YW-TOYS","name":"Yiwu Happy '
+                     'Toys Co., Ltd.","country":"CN","subdivision":"CN-ZJ","roles":["manufacturer","brand"],'
+                     '"registered_at":"2026-11-01T00:00:00Z"}')
 X = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
 LAB_OBJECT = {
     "type": "lab", "event_id": "lab-ev-cti-2", "lab_id": "LAB-CTI-YW", "name": "Yiwu Product Testing Centre",
@@ -86,8 +107,19 @@ def test_the_documented_json_lines_parse_as_written():
     assert lab.qualifications == (Qualification("CMA", "2021110234U", at("2025-01-01T00:00:00Z"),
                                                 at("2027-01-01T00:00:00Z")),)
     assert lab.names == ("义乌市产品质量检验所",) and lab.legal_id == "91330782MA28C0XX1A"
-    for event in (body, regulator, lab):
+    organisation = parse_event(ORGANISATION_LINE)
+    assert organisation == dataclasses.replace(YW_TOYS, registered_at=at("2026-11-01T00:00:00Z"))
+    for event in (body, regulator, lab, organisation):
         assert validate(event, NOW) is event
+
+
+def test_an_organisation_may_leave_out_its_subdivision_and_roles_and_its_places_have_no_blanks():
+    bare = parse_event(json.dumps({k: v for k, v in json.loads(ORGANISATION_LINE).items()
+                                   if k not in ("subdivision", "roles")}))
+    assert (bare.subdivision, bare.roles) == ("", ())
+    assert validate(bare, NOW) is bare
+    assert bare.places == frozenset({"CN"})
+    assert YW_TOYS.places == frozenset({"CN", "CN-ZJ"}) and SPIELWAREN.places == frozenset({"DE"})
 
 
 def test_a_keys_jwk_is_an_object_in_json_and_compact_text_in_the_record():
@@ -138,6 +170,20 @@ def test_a_wrong_regulator_field_is_named(patch, reason):
 @pytest.mark.parametrize(
     ("patch", "reason"),
     [
+        ({"roles": "brand"}, "organisation: malformed record"),
+        ({"roles": ["brand", 7]}, r"roles\[1\]: expected a string, got int"),
+        ({"country": None}, "country: expected a string, got NoneType"),
+        ({"org_id": None}, "org_id: expected a string, got NoneType"),
+    ],
+)
+def test_a_wrong_organisation_field_is_named(patch, reason):
+    with pytest.raises(InvalidEvent, match=reason):
+        parse_event(json.dumps({**json.loads(ORGANISATION_LINE), **patch}))
+
+
+@pytest.mark.parametrize(
+    ("patch", "reason"),
+    [
         ({"status": "revoked"}, r"accreditations\[0\].statuses\[0\].status: expected granted, suspended, withdrawn"),
         ({"at": "soon"}, r"accreditations\[0\].statuses\[0\].at: not an ISO 8601 timestamp"),
         ({"at": None}, r"accreditations\[0\].statuses\[0\].at: expected an ISO 8601 string, got NoneType"),
@@ -156,6 +202,17 @@ def test_missing_nested_fields_are_named_and_optional_times_may_be_left_out():
         parse_event(json.dumps({**LAB_OBJECT, "keys": [{k: v for k, v in key.items() if k != "kid"}]}))
     with pytest.raises(InvalidEvent, match=r"mra_testing\[0\].end: not an ISO 8601"):
         parse_event(BODY_LINE.replace('"end":null', '"end":"never"'))
+
+
+def test_the_demo_chain_registers_every_org_its_productions_and_shipments_name_with_its_place():
+    events = yiwu_toys(NOW - 10 * DAY)
+    orgs = {e.org_id: e for e in events if isinstance(e, Organisation)}
+    named = {e.org_id for e in events if isinstance(e, Production)} | {
+        org for e in events if isinstance(e, Shipment) for org in (e.from_org, e.to_org)}
+    assert set(orgs) == named
+    assert all(validate(org, NOW) is org for org in orgs.values())
+    assert {orgs[e.org_id].places for e in events if isinstance(e, Production)} == {frozenset({"CN", "CN-ZJ"})}
+    assert all(orgs[e.to_org].country == e.to_country for e in events if isinstance(e, Shipment))
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -186,6 +243,19 @@ def _with_key(**changes):
         (dataclasses.replace(SAMR_ZJ, recognised_bodies=("",)), r"recognised_bodies\[0\]: must not be empty"),
         (dataclasses.replace(SAMR_ZJ, required_qualifications=("C M A",)), r"required_qualifications\[0\]: only"),
         (dataclasses.replace(BAUA, regulator_id="x" * 129), "regulator_id: longer than 128"),
+        (dataclasses.replace(YW_TOYS, org_id=""), "org_id: must not be empty"),
+        (dataclasses.replace(YW_TOYS, org_id="ORG YW"), "org_id: only printable ASCII"),
+        (dataclasses.replace(YW_TOYS, name=" "), "name: must not be empty"),
+        (dataclasses.replace(YW_TOYS, country="cn"), "country: expected an ISO 3166-1 alpha-2 code in upper case"),
+        (dataclasses.replace(YW_TOYS, country="CHN"), "country: expected an ISO 3166-1 alpha-2 code"),
+        (dataclasses.replace(YW_TOYS, country="", subdivision=""), "country: expected an ISO 3166-1 alpha-2 code"),
+        (dataclasses.replace(YW_TOYS, subdivision="ZJ"), "subdivision: expected an ISO 3166-2 code such as CN-ZJ"),
+        (dataclasses.replace(YW_TOYS, subdivision="cn-zj"), "subdivision: expected an ISO 3166-2 code"),
+        (dataclasses.replace(YW_TOYS, subdivision="CN-ZJXX"), "subdivision: expected an ISO 3166-2 code"),
+        (dataclasses.replace(YW_TOYS, subdivision="DE-HH"), "subdivision: 'DE-HH' is not in the country CN"),
+        (dataclasses.replace(YW_TOYS, roles=("brand", "")), r"roles\[1\]: must not be empty"),
+        (dataclasses.replace(YW_TOYS, roles=("own brand",)), r"roles\[0\]: only printable ASCII"),
+        (dataclasses.replace(YW_TOYS, registered_at=NOW + 3 * DAY), "registered_at: .* is in the future"),
         (dataclasses.replace(LAB_V2, legal_id="91 33"), "legal_id: only printable ASCII"),
         (dataclasses.replace(LAB_V2, names=("ok", "bad\n")), r"names\[1\]: contains control characters"),
         (dataclasses.replace(LAB_V2, names=("x" * 1001,)), r"names\[0\]: longer than 1000"),

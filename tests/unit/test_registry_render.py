@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
 from query.render.registry import lab_history_text, registry_text
 from tests.conftest import NOW
-from tests.registry_samples import BAUA, CNAS, DAKKS, DAY, LAB_V1, LAB_V2, SAMR_ZJ
+from tests.registry_samples import BAUA, CNAS, DAKKS, DAY, LAB_V1, LAB_V2, SAMR_ZJ, SPIELWAREN, YW_TOYS
 
 pytestmark = pytest.mark.unit
 
@@ -16,13 +17,14 @@ pytestmark = pytest.mark.unit
 def shown(at, as_of=None) -> str:
     out = io.StringIO()
     registry_text({"CNAS": CNAS, "DAkkS": DAKKS}, {"LAB-CTI-YW": LAB_V2, "LAB-NBT-NB": LAB_V1},
-                  {"DE-BAuA": BAUA, "SAMR-ZJ": SAMR_ZJ}, at, as_of, out)
+                  {"DE-BAuA": BAUA, "SAMR-ZJ": SAMR_ZJ}, {"ORG-DE-SPIELWAREN": SPIELWAREN, "ORG-YW-TOYS": YW_TOYS},
+                  at, as_of, out)
     return out.getvalue()
 
 
 def test_the_registry_shows_each_accreditation_with_its_status_scope_and_each_key_with_its_validity():
     text = shown(NOW)
-    assert "2 accreditation bodies, 2 labs, 2 regulators" in text
+    assert "2 accreditation bodies, 2 labs, 2 regulators, 2 organisations" in text
     assert "accreditation CNAS L1234 by CNAS: ACTIVE; valid 2025-11-20 to 2027-11-20" in text
     assert "status history: granted 2025-11-20, suspended 2026-10-11, granted 2026-10-16" in text
     assert "scope: methods GB 6675.4-2014, GB/T 22048-2015; analytes Pb (soluble); products toys" in text
@@ -34,6 +36,16 @@ def test_the_registry_shows_each_accreditation_with_its_status_scope_and_each_ke
     assert "SAMR-ZJ  Zhejiang Administration for Market Regulation; jurisdiction CN-ZJ" in text
     assert "recognises accreditations by: CNAS" in text and "requires qualifications: CMA" in text
     assert "recognises accreditations by: any ILAC MRA signatory for testing" in text
+
+
+def test_each_organisation_shows_where_it_is_and_its_roles():
+    section = shown(NOW).split("\n\norganisations\n", 1)[1]
+    rows = {cells[0]: cells[1:] for cells in (re.split(r"\s{2,}", line) for line in section.splitlines()[2:])}
+    assert rows["ORG-YW-TOYS"] == ["Yiwu Happy Toys Co., Ltd.", "CN", "CN-ZJ", "manufacturer, brand", "2026-10-31"]
+    assert rows["ORG-DE-SPIELWAREN"] == ["Spielwaren Nord GmbH", "DE", "-", "-", "2026-10-31"]
+    empty = io.StringIO()
+    registry_text({}, {}, {}, {}, NOW, None, empty)
+    assert empty.getvalue().endswith("organisations\n  (none)\n")
 
 
 def test_a_suspension_shows_as_inactive_at_a_moment_within_it():

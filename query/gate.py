@@ -1,0 +1,157 @@
+"""Answers cut to their caller: the facts access decisions need, read from ClickHouse, and the
+rules of ``traceability.access`` applied to trace, recall and report answers.
+
+The gate decides before it reads an answer, from who had a hand in the batch (its makers, senders
+and recipients, and for a regulator the places its goods reached), read as known now: access is
+about who the caller is today, whatever moment it asks about. What the caller may not read raises
+exactly the ``NotFound`` an unknown id raises (same class, same message), so the HTTP answers are
+the same byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from clickhouse_driver import Client
+
+from query import registry
+from query.scope import ScopeReader, unknown_batch, unknown_report
+from traceability.access import (
+    Parties,
+    Principal,
+    Withheld,
+    may_read_batch,
+    may_read_report,
+    org_recall,
+    org_trace,
+)
+from traceability.errors import BadParameter, Unauthenticated
+from traceability.scope import Recall, Report, Trace
+
+
+def signed_in(principal: Principal) -> None:
+    """Refuse the public where an answer needs a caller (the same answer for every object asked about).
+
+    Raises:
+        Unauthenticated: ``principal`` is the public.
+    """
+    if principal.role == "public":
+        raise Unauthenticated("this needs a credential: Authorization: Bearer <API key or token>")
+
+
+class Gate:
+    """One per calling thread, like the reader it wraps."""
+
+    def __init__(self, reader: ScopeReader, connect: Callable[[], Client], database: str) -> None:
+        self._reader = reader
+        self._connect = connect
+        self._db = database
+        self._client: Client | None = None
+
+    def trace(self, principal: Principal, batch_id: str, as_of: datetime | None) -> tuple[Trace, Withheld]:
+        """The trace as ``principal`` may read it, and what was withheld from it.
+
+        Raises:
+            UnknownBatch: the batch is unknown, or ``principal`` may not read it.
+        """
+        self._admit(principal, batch_id, as_of)
+        trace = self._reader.trace(batch_id, as_of)
+        if principal.role != "org":
+            return trace, Withheld()
+        involved = self._involved(principal.org_id, batch_id, f"{self._upstream} UNION ALL {self._downstream}")
+        return org_trace(trace, principal.org_id, involved.__contains__)
+
+    def recall(self, principal: Principal, batch_id: str, as_of: datetime | None) -> tuple[Recall, Withheld]:
+        """The recall as ``principal`` may read it (see ``trace``)."""
+        self._admit(principal, batch_id, as_of)
+        recall = self._reader.recall(batch_id, as_of)
+        if principal.role != "org":
+            return recall, Withheld()
+        return org_recall(recall, principal.org_id,
+                          self._involved(principal.org_id, batch_id, self._downstream).__contains__)
+
+    def report(self, principal: Principal, report_id: str, as_of: datetime | None, lab_id: str | None = None
+               ) -> Report:
+        """A report ``principal`` may read in full.
+
+        Raises:
+            UnknownReport: no such report is known, or none of that id may be read by ``principal``.
+            BadParameter: without ``lab_id``, readable reports of two labs (or batches) share the id.
+        """
+        readable = [r for r in self._reader.reports(report_id, as_of, lab_id=lab_id) if self.may_read(principal, r)]
+        if not readable:
+            raise unknown_report(report_id, lab_id, as_of)
+        if len(readable) > 1:
+            issued = ", ".join(sorted({f"{r.current.lab_id} (batch {r.current.batch_id})" for r in readable}))
+            raise BadParameter("lab", f"report {report_id} was issued by more than one lab or for more than one "
+                                      f"batch: {issued}; name the lab")
+        return readable[0]
+
+    def may_read(self, principal: Principal, report: Report) -> bool:
+        """Whether ``principal`` may read ``report`` in full (measurements and all)."""
+        lab, batch = report.current.lab_id, report.current.batch_id
+        if principal.role in ("admin", "lab", "public"):
+            return may_read_report(principal, lab, principal.role == "admin")
+        return may_read_report(principal, lab, self.may_read_batch(principal, batch))
+
+    def may_read_lab_report(self, principal: Principal, lab_id: str, report_id: str) -> bool:
+        """Whether ``principal`` may read the lab's report in full (``False`` if it is unknown)."""
+        if principal.role == "public":
+            return False
+        return any(self.may_read(principal, r) for r in self._reader.reports(report_id, lab_id=lab_id))
+
+    def may_read_batch(self, principal: Principal, batch_id: str) -> bool:
+        if principal.role == "org":
+            return may_read_batch(principal, self._parties(principal.org_id, batch_id))
+        if principal.role == "regulator":
+            return may_read_batch(principal, self._reach(batch_id), self._jurisdiction(principal.regulator_id))
+        return may_read_batch(principal, Parties())
+
+    # -- facts (each read is indexed by batch; scopes are subqueries on the closure) ----------
+
+    _upstream = "SELECT ancestor FROM {db}.closure WHERE descendant = %(batch)s"
+    _downstream = "SELECT descendant FROM {db}.closure_by_ancestor WHERE ancestor = %(batch)s"
+
+    def _admit(self, principal: Principal, batch_id: str, as_of: datetime | None) -> None:
+        if not self.may_read_batch(principal, batch_id):
+            raise unknown_batch(batch_id, as_of)
+
+    def _parties(self, org_id: str, batch_id: str) -> Parties:
+        """Whether the org made, shipped or received the batch, as a ``Parties`` of the batch."""
+        involved = self._involved(org_id, batch_id, "SELECT ''")
+        return Parties(made_by=frozenset({org_id})) if batch_id in involved else Parties()
+
+    def _involved(self, org_id: str, batch_id: str, scope: str) -> set[str]:
+        """The batch and those of ``scope`` (a subquery) the org made, shipped or received."""
+        batches = f"(SELECT %(batch)s UNION ALL {scope.format(db=self._db)})"
+        rows = self._execute(
+            f"SELECT child_batch FROM {self._db}.lineage_edges WHERE org_id = %(org)s AND child_batch IN {batches} "
+            f"UNION ALL SELECT batch_id FROM {self._db}.shipments WHERE (from_org = %(org)s OR to_org = %(org)s) "
+            f"AND batch_id IN {batches}", {"org": org_id, "batch": batch_id})
+        return {row[0] for row in rows}
+
+    def _reach(self, batch_id: str) -> Parties:
+        """Where the goods of the batch and of every batch made from it were made and shipped to."""
+        batches = f"(SELECT %(batch)s UNION ALL {self._downstream.format(db=self._db)})"
+        rows = self._execute(
+            f"SELECT 'made', org_id FROM {self._db}.lineage_edges WHERE child_batch IN {batches} "
+            f"UNION ALL SELECT 'shipped', toString(to_country) FROM {self._db}.shipments WHERE batch_id IN {batches}",
+            {"batch": batch_id})
+        makers = {value for kind, value in rows if kind == "made"}
+        places = registry.organisation_places(self._client_(), self._db, sorted(makers))
+        return Parties(made_by=frozenset(makers), made_in=frozenset(p for org in makers for p in places.get(org, ())),
+                       shipped_to=frozenset(value.rstrip("\0") for kind, value in rows if kind == "shipped"))
+
+    def _jurisdiction(self, regulator_id: str) -> tuple[str, ...]:
+        found = registry.regulators(self._client_(), self._db).get(regulator_id)
+        return found.jurisdiction if found else ()
+
+    def _execute(self, sql: str, params: dict[str, Any], **options: Any) -> Any:
+        return self._client_().execute(sql, params, **options)
+
+    def _client_(self) -> Client:
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
