@@ -14,16 +14,18 @@ if [[ "${1:-}" == "--quick" ]]; then
     freshness=(--seconds 20 --calibrate-reports 10000)
     queries=(--sizes 100000 --runs 10)
     memory=(--raw-lots 200 --components 1400 --products 2400)
+    access=(--runs 20 --raw-lots 40 --components 450 --products 600 --recall-size 150 --principals 20)
 else
     ingest=(--reports 100000 --rounds 2)
     lineage=()
     freshness=(--seconds 60)
     queries=(--sizes 1000000,10000000 --runs 20)
     memory=()
+    access=()
 fi
 
 began=$SECONDS
-for bench in ingest lineage freshness memory queries; do
+for bench in ingest lineage freshness memory queries access; do
     echo "== bench/$bench.py" >&2
     args="$bench[@]"
     "$py" "bench/$bench.py" "${!args}"

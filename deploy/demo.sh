@@ -3,7 +3,8 @@
 # the demo supply chain (toy factories in Yiwu: its registry, lineage, lab reports, one failing lead
 # test, plus 3 deliberately bad lines), with one lab signing its reports with a registered key and
 # an impostor forging a "corrected" pass of the failed lot; then trace a toy, scope the recall of the
-# failed lot, verify its report, and show the forgery refused.
+# failed lot, verify its report, and show the forgery refused; then give a brand, an importer, a
+# regulator and a lab API keys and show what each of them sees of the same recall.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/bootstrap.sh
@@ -57,9 +58,47 @@ lotline log checkpoint --out "$out/checkpoint.txt"
 lotline log check "$out/checkpoint.txt"
 
 api="$(lotline stack status | awk '$1 == "endpoint" && $2 == "api" {print $3}')"
+echo; echo "== access by role: a brand, an importer, a regulator and a lab each get an API key (shown once)"
+key() { lotline principals add "$@" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["api_key"])'; }
+brand="$(key --role org --org ORG-YW-TOYS --name 'Yiwu Happy Toys')"
+importer="$(key --role org --org ORG-DE-SPIELWAREN --name 'Hamburg importer')"
+regulator="$(key --role regulator --regulator DE-BAuA --name 'BAuA market surveillance')"
+lab="$(key --role lab --lab LAB-CTI-YW --name 'CTI report desk')"
+lotline principals list
+seen() {  # what one caller sees of an answer: the status, or what the recall holds and what was withheld
+  curl -s -o "$out/seen.json" -w '%{http_code}' -H "Authorization: Bearer $2" "$api$3" > "$out/status"
+  python3 - "$1" "$(cat "$out/status")" "$out/seen.json" <<'PY'
+import json, sys
+who, status, path = sys.argv[1], sys.argv[2], sys.argv[3]
+body = json.load(open(path))
+if status != "200":
+    print(f"  {who:<24} {status} {body['detail']}")
+else:
+    shipped = ", ".join(f"{s['to_org']} ({s['to_country']}) {s['quantity']:g} {s['unit']}" for s in body["shipments"])
+    held = ", ".join(f"{n} {what}" for what, n in body["withheld"].items() if n) or "nothing"
+    print(f"  {who:<24} 200 {len(body['affected'])} batches; shipments: {shipped or 'none'}; withheld: {held}")
+PY
+}
+echo; echo "== the same recall, GET /v1/batches/TOY-CAR-2611-01/recall, as each of them sees it"
+seen "brand (made it)" "$brand" /v1/batches/TOY-CAR-2611-01/recall
+seen "importer (received it)" "$importer" /v1/batches/TOY-CAR-2611-01/recall
+seen "regulator DE" "$regulator" /v1/batches/TOY-CAR-2611-01/recall
+seen "lab" "$lab" /v1/batches/TOY-CAR-2611-01/recall
+seen "no key" "" /v1/batches/TOY-CAR-2611-01/recall
+echo; echo "== the failed pigment lot's recall: the regulator follows the goods into Germany; the brand had no hand in the lot"
+seen "regulator DE" "$regulator" /v1/batches/PIG-RED-2610-07/recall
+seen "brand" "$brand" /v1/batches/PIG-RED-2610-07/recall
+seen "brand, a lot nobody knows" "$brand" /v1/batches/PIG-RED-2610-99/recall
+echo; echo "== a write as somebody else is refused, and nothing of it is published"
+curl -s -H "Authorization: Bearer $importer" -H 'Content-Type: application/json' "$api/v1/events" \
+  -d '[{"type": "shipment", "event_id": "shp-forged-1", "shipment_id": "SHP-FORGED", "batch_id": "TOY-CAR-2611-01", "quantity": 1, "unit": "ea", "from_org": "ORG-YW-TOYS", "to_org": "ORG-DE-SPIELWAREN", "to_location": "Hamburg", "to_country": "DE", "occurred_at": "2026-11-25T10:00:00Z"}]'
+echo; echo; echo "== the audit log: lotline audit --since 5m"
+sleep 1
+lotline audit --since 5m --limit 12
+
 echo
 echo "The stack keeps running. Try:"
 echo "  lotline trace TOY-DOLL-2611-01 --json        lotline recall PIG-RED-2610-07 --csv recall.csv"
-echo "  curl $api/v1/batches/TOY-CAR-2611-01/trace    (API docs: $api/docs)"
+echo "  curl -H \"Authorization: Bearer $brand\" $api/v1/batches/TOY-CAR-2611-01/trace    (the brand's key; API docs: $api/docs)"
 echo "  $api/r/LAB-CTI-YW/RPT-CTI-0002               (the report's page; the QR code in $out/RPT-CTI-0002.svg leads there)"
 echo "Stop it with 'lotline stack down'."

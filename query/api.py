@@ -30,13 +30,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 import structlog
-from fastapi import APIRouter, Body, FastAPI, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from query import export
 from query.answers import recall_json, report_json, trace_json
 from query.auditing import AuditTrail
-from query.callers import Authentication, Caller
+from query.callers import Authentication, Caller, caller
 from query.gate import Gate, signed_in
 from query.limits import RequestLimits, ServerLimits
 from query.metrics import ApiMetrics
@@ -222,7 +222,8 @@ def create_api(services: ApiServices, now: Callable[[], datetime] = lambda: date
             return report_json(_answer(lambda: services.gate().report(principal, asked.id, asked.as_of)))
 
     @api.post("/v1/events", status_code=202, tags=["publishing"],
-              responses={413: {"description": f"more than {MAX_EVENTS} events"},
+              responses={403: {"description": "an event written as somebody else: nothing was published"},
+                         413: {"description": f"more than {MAX_EVENTS} events"},
                          422: {"description": "the body is not a list of JSON objects"},
                          503: {"description": "the broker cannot be reached"}})
     def events(request: Request, principal: Caller, body: Annotated[Any, Body(
@@ -264,17 +265,20 @@ def create_api(services: ApiServices, now: Callable[[], datetime] = lambda: date
         return {"published": report.published, "rejected": len(reasons), "results": results}
 
     api.include_router(trust_router(services, timed))
+    _optional_credentials(api)
     if log_routes is not None:  # the transparency log (`query.log_api.log_router`), wired by `lotline api`
-        api.include_router(log_routes)
+        api.include_router(log_routes, dependencies=[Depends(caller)])  # public, but a bad credential is a 401
 
-    @api.get("/healthz", tags=["operations"])
-    def healthz() -> JSONResponse:
+    @api.get("/healthz", tags=["operations"],
+             responses={503: {"description": "ClickHouse or the broker does not answer"}})
+    def healthz(principal: Caller) -> JSONResponse:
         """200 when ClickHouse and the broker answer, 503 naming what does not."""
         checks = services.health()
         healthy = all(v == "ok" for v in checks.values())
         return JSONResponse({"status": "ok" if healthy else "degraded", **checks}, status_code=200 if healthy else 503)
 
-    @api.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    @api.get("/metrics", tags=["operations"], response_class=PlainTextResponse,
+             responses={403: {"description": "metrics are for admins on this deployment"}})
     def prometheus(principal: Caller) -> PlainTextResponse:
         """Prometheus text: events in/out/rejected, consumer lag, query latency, API counters (admins, or
         anyone when the deployment says so: `LOTLINE_METRICS_PUBLIC`)."""
@@ -285,6 +289,23 @@ def create_api(services: ApiServices, now: Callable[[], datetime] = lambda: date
                                  media_type="text/plain; version=0.0.4; charset=utf-8")
 
     return api
+
+
+def _optional_credentials(api: FastAPI) -> None:
+    """State in the OpenAPI document that a credential is optional everywhere (``security: [{}, bearer]``):
+    without one a request is the public, which some routes answer in full and others with a 401."""
+    plain = api.openapi
+
+    def document() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            schema = plain()
+            for path in schema.get("paths", {}).values():
+                for operation in path.values():
+                    if isinstance(operation, dict) and operation.get("security"):
+                        operation["security"] = [{}, *operation["security"]]
+        return api.openapi_schema or plain()
+
+    api.openapi = document  # type: ignore[method-assign]
 
 
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

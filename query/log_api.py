@@ -19,10 +19,10 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
 
-from query.params import identifier
+from query.params import ID_MAX, ID_PATTERN, identifier
 from query.transparency import ConsistencyProof, InclusionProof, LogEntry, LogReader, LogSigner
 from sinks.drivers import driver_errors
-from traceability.errors import BadParameter, ClickHouseUnavailable
+from traceability.errors import BadParameter, ClickHouseUnavailable, NotFound
 from traceability.log_entries import parse_entry
 
 _Answer = TypeVar("_Answer")
@@ -50,26 +50,28 @@ def log_router(reader_factory: Callable[[], LogReader], signer: LogSigner) -> AP
         """The verifier key of the log's checkpoints (`<origin>+<key id>+<key>`), for witnesses to pin."""
         return PlainTextResponse(signer.verifier_key(), media_type=_NOTE)
 
-    @router.get("/entries/{index}", responses={422: {"description": "not a leaf of the log"}})
-    def entry(index: Annotated[int, Path(description="leaf index, from 0")]) -> dict[str, Any]:
+    @router.get("/entries/{index}", responses={404: {"description": "beyond the log: no such leaf yet"}})
+    def entry(index: Annotated[int, Path(ge=0, description="leaf index, from 0")]) -> dict[str, Any]:
         """One entry: parsed, its exact bytes in base64 (what the leaf hashes), and its leaf hash in hex."""
         return entry_json(read(lambda r: r.entry(index)))
 
-    @router.get("/proof/inclusion", responses={404: {"description": "no entry for the event"},
+    @router.get("/proof/inclusion", responses={404: {"description": "no entry for the event, or a leaf or size "
+                                                                     "beyond the log"},
                                                422: {"description": "index or size out of range"}})
     def inclusion(
-        index: Annotated[int | None, Query(description="leaf index (or give event_id)")] = None,
-        size: Annotated[int | None, Query(description="tree size (default: now)")] = None,
-        event_id: Annotated[str | None, Query(description="a report version's or withdrawal's event id")] = None,
+        index: Annotated[int | None, Query(ge=0, description="leaf index (or give event_id)")] = None,
+        size: Annotated[int | None, Query(ge=1, description="tree size (default: now)")] = None,
+        event_id: Annotated[str | None, Query(description="a report version's or withdrawal's event id",
+                                              pattern=ID_PATTERN, max_length=ID_MAX)] = None,
     ) -> dict[str, Any]:
         """The audit path of a leaf, by index or by a report version's event id, in the tree of `size`
         leaves: verify it against the root of a signed checkpoint of that size."""
         return inclusion_json(read(lambda r: r.inclusion(_leaf(r, index, size, event_id), size)))
 
-    @router.get("/proof/consistency", responses={422: {"description": "sizes out of range"}})
+    @router.get("/proof/consistency", responses={404: {"description": "a size beyond the log, or old above new"}})
     def consistency(
-        old: Annotated[int, Query(description="the earlier tree size (≥ 1)")],
-        new: Annotated[int | None, Query(description="the later tree size (default: now)")] = None,
+        old: Annotated[int, Query(ge=1, description="the earlier tree size (≥ 1)")],
+        new: Annotated[int | None, Query(ge=1, description="the later tree size (default: now)")] = None,
     ) -> dict[str, Any]:
         """The proof that the tree of `new` leaves extends the tree of `old` leaves (RFC 9162 §2.1.4)."""
         return consistency_json(read(lambda r: r.consistency(old, new)))
@@ -90,7 +92,7 @@ def _leaf(reader: LogReader, index: int | None, size: int | None, event_id: str 
         raise BadParameter("index", "give either index or event_id")
     leaf = reader.leaf_of_event(identifier("event_id", event_id))
     if size is not None and leaf >= size:
-        raise BadParameter("size", f"event {event_id}'s entry is leaf {leaf}, not in a tree of {size} leaves")
+        raise NotFound(f"size {size}: event {event_id}'s entry is leaf {leaf}, not in a tree of {size} leaves")
     return leaf
 
 

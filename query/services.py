@@ -21,6 +21,7 @@ from sinks.drivers import driver_errors
 from streams.offsets import Lag, OffsetReader
 from streams.producer import CheckedProducer
 from streams.publishing import PublishReport, publish
+from streams.security import PLAINTEXT, KafkaSecurity
 from streams.topics import TopicNames
 from traceability.access import Principal
 from traceability.audit import AuditRecord
@@ -37,13 +38,16 @@ class StackServices:
         group: The workers' consumer group, whose lag ``/metrics`` reports.
         authenticator: Who a request's credential names (default: the deployment's API keys only).
         audit: Where each request's audit record goes (default: the deployment's ``audit`` table).
+        security: How the API's own Kafka clients authenticate and encrypt (the API's Kafka principal).
 
     ``close`` writes the audit records still queued.
     """
 
     def __init__(self, kafka_bootstrap: str, clickhouse: ClickHouseAddress, topics: TopicNames, group: str, *,
                  require_signatures: bool = False, log: LogReader | None = None,
-                 authenticator: Authenticator | None = None, audit: AuditWriter | None = None) -> None:
+                 authenticator: Authenticator | None = None, audit: AuditWriter | None = None,
+                 security: KafkaSecurity = PLAINTEXT) -> None:
+        self._security = security
         self._require_signatures = require_signatures
         self._log = log
         self._bootstrap = kafka_bootstrap
@@ -92,7 +96,7 @@ class StackServices:
         # One request at a time: a failed send must fail the request that made it, not the next one.
         with self._publishing:
             try:
-                self._producer = self._producer or CheckedProducer(self._bootstrap)
+                self._producer = self._producer or CheckedProducer(self._bootstrap, security=self._security)
                 return publish(lines, self._producer, codec=self._codec, topics=self._topics,
                                now=datetime.now(UTC), source="api")
             except Unavailable:
@@ -117,7 +121,7 @@ class StackServices:
             return None
         with self._reading:
             try:
-                self._offsets = self._offsets or OffsetReader(self._bootstrap, self._group)
+                self._offsets = self._offsets or OffsetReader(self._bootstrap, self._group, security=self._security)
                 return self._offsets.lags(self._topics.consumed, exact=False)
             except BrokerUnavailable:
                 self._offsets = None

@@ -275,7 +275,15 @@ class LogReader:
 
 
 def _check_range(field: str, value: int, low: int, high: int, what: str) -> int:
+    """``value`` if it lies in ``low..high``.
+
+    Raises:
+        BadParameter: below ``low`` (malformed whatever the log holds; the API's schema says so too).
+        NotFound: above ``high``: the log has no such leaf or tree (yet).
+    """
     if low <= value <= high:
         return value
     span = f"{low}..{high}" if low <= high else "none yet: the log is empty"
-    raise BadParameter(field, f"must be {what} ({span}), got {value}")
+    if value < low:
+        raise BadParameter(field, f"must be {what} ({span}), got {value}")
+    raise NotFound(f"{field} {value}: the log has no such {what.split(' (')[0].removeprefix('a ')} ({span})")

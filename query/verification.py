@@ -18,7 +18,7 @@ from query.scope import ScopeReader
 from query.transparency import LogReader
 from schemas import credential
 from streams.trust import signed_facts, token_holds
-from traceability.errors import BadParameter, InvalidEvent, NotFound, UnknownReport
+from traceability.errors import BadParameter, InvalidEvent, NotFound, UnknownRegulator, UnknownReport
 from traceability.events import LabResult, lab_record
 from traceability.registry import Regulator
 from traceability.scope import Report, Standing
@@ -44,7 +44,7 @@ class Verifier:
 
         Raises:
             UnknownReport: the lab issued no such report (version), as of ``as_of``.
-            BadParameter: ``jurisdiction`` names no regulator.
+            UnknownRegulator: ``jurisdiction`` names no regulator.
         """
         found = self._reader.report(report_id, as_of, lab_id=lab_id)
         versions = [found.current, *found.superseded]
@@ -101,7 +101,7 @@ class Verifier:
             return None
         found = regulator_for(jurisdiction, registry.regulators(client, self._db, as_of))
         if found is None:
-            raise BadParameter("jurisdiction", f"no regulator of {jurisdiction!r} is in the registry")
+            raise UnknownRegulator(f"no regulator of {jurisdiction!r} is in the registry")
         return found
 
     def _logged(self, event_id: str) -> Logged | None:

@@ -11,7 +11,8 @@
     ├── NotFound                nothing is known of what was asked for (CLI exit 4, HTTP 404)
     │   ├── UnknownBatch
     │   ├── UnknownReport
-    │   └── UnknownLab
+    │   ├── UnknownLab
+    │   └── UnknownRegulator
     ├── Unavailable             transient I/O: a service cannot be reached now (CLI exit 3, HTTP 503)
     │   ├── ClickHouseUnavailable
     │   ├── BrokerUnavailable
@@ -94,6 +95,10 @@ class UnknownReport(NotFound):
 
 class UnknownLab(NotFound):
     """No registry entry of the lab."""
+
+
+class UnknownRegulator(NotFound):
+    """No regulator of the jurisdiction (or by the id) asked about is in the registry."""
 
 
 class Unavailable(LotlineError):

@@ -87,7 +87,7 @@ def run_api(settings: Settings, args: argparse.Namespace) -> int:
                                       refresh_seconds=settings.principal_refresh_seconds)
     services = StackServices(endpoints.kafka_bootstrap, clickhouse, TopicNames(settings.topic_prefix),
                              settings.app_id, require_signatures=settings.require_signatures, log=log_reader,
-                             authenticator=authenticator)
+                             authenticator=authenticator, security=settings.kafka_security())
     signer = LogSigner(settings.log_origin, log_key(settings.log_key_file))
     limits = settings.api_limits()
     api = create_api(services, log_routes=log_router(lambda: log_reader, signer),

@@ -193,6 +193,8 @@ class World:
 
 def build_world(infra: Any, root: Path) -> World:
     from query.api import create_api
+    from query.log_api import log_router
+    from query.transparency import LogReader, LogSigner
 
     dep = _deploy(infra, root)
     dep.start_worker()
@@ -208,7 +210,9 @@ def build_world(infra: Any, root: Path) -> World:
                                       jwt_jwks=str(jwks), refresh_seconds=0.2)
     world = World(dep, root, signing)
     world._services = dep.services(authenticator=authenticator)
-    world._app = create_api(world._services)
+    log = LogReader(dep.address.client, dep.settings.database, origin="lotline/log")
+    world._app = create_api(world._services,
+                            log_routes=log_router(lambda: log, LogSigner("lotline/log", Ed25519PrivateKey.generate())))
     for name, (role, _field, party) in PRINCIPALS.items():
         world.keys[name] = world.key(role, party)
     return world

@@ -159,6 +159,14 @@ def test_a_write_as_another_party_is_refused_and_nothing_of_it_is_published(worl
     assert not {"w-mixed", "w-theirs", "w-lab"} & stored
 
 
+def test_the_api_refuses_an_oversized_body_before_parsing_it(world: World) -> None:
+    huge = b"[" + b" " * (17 * 1024 * 1024) + b"]"  # over the default 16 MiB
+    got = world.api("admin").post("/v1/events", content=huge, headers={"Content-Type": "application/json"})
+    assert got.status_code == 413 and "at most 16777216" in got.json()["detail"]
+    many = "&".join(f"p{i}=1" for i in range(40))
+    assert world.api("admin").get(f"/v1/batches/TOY-1/trace?{many}").status_code == 422
+
+
 def test_revoked_keys_and_expired_or_wrongly_signed_tokens_are_refused(world: World) -> None:
     key = world.key("org", "ORG-DIST")
     assert world.api_with(key).get("/v1/batches/TOY-1/trace").status_code == 200

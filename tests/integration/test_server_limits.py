@@ -20,7 +20,7 @@ import uvicorn
 from fastapi import Body, FastAPI
 
 from deploy.processes import free_port
-from query.limits import KIB, ServerLimits, uvicorn_config
+from query.limits import KIB, RequestLimits, ServerLimits, uvicorn_config
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +48,9 @@ def server() -> Iterator[tuple[int, list[str]]]:
     """A uvicorn server on the tiny app: its port and the endpoints that ran."""
     ran: list[str] = []
     port = free_port()
-    served = uvicorn.Server(uvicorn_config(tiny_app(ran), "127.0.0.1", port, LIMITS))
+    app = RequestLimits(tiny_app(ran), max_body_bytes=LIMITS.max_body_bytes, max_query_bytes=LIMITS.max_query_bytes,
+                        max_query_params=LIMITS.max_query_params)  # as create_api adds it
+    served = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port, LIMITS))
     thread = threading.Thread(target=served.run, daemon=True)
     thread.start()
     give_up = time.monotonic() + DEADLINE

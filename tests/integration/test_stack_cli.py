@@ -47,7 +47,11 @@ def test_the_stack_starts_once_serves_publish_and_sync_and_stops_only_its_own_pr
         shown = lotline(state, "history")
         assert f"{len(events)} accepted events" in shown.stdout
         api = StackState.load(state).ports["api"]
-        with urllib.request.urlopen(f"http://127.0.0.1:{api}/v1/batches/TOY-8-00001/trace", timeout=10) as answer:
+        added = lotline(state, "principals", "add", "--role", "admin", "--json")
+        assert added.returncode == 0, added.stderr
+        asked = urllib.request.Request(f"http://127.0.0.1:{api}/v1/batches/TOY-8-00001/trace",
+                                       headers={"Authorization": f"Bearer {json.loads(added.stdout)['api_key']}"})
+        with urllib.request.urlopen(asked, timeout=10) as answer:
             assert json.load(answer)["batch_id"] == "TOY-8-00001"  # the API `stack up` started answers
         assert f"http://127.0.0.1:{api}" in lotline(state, "stack", "status").stdout
 
