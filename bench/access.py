@@ -55,6 +55,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from bench.own_stack import own_stack  # noqa: E402
 from lotline.settings import Settings  # noqa: E402
+from query import registry  # noqa: E402
 from query.answers import recall_json, trace_json  # noqa: E402
 from query.api import create_api  # noqa: E402
 from query.gate import Gate  # noqa: E402
@@ -64,7 +65,7 @@ from query.services import StackServices  # noqa: E402
 from sinks.clickhouse import ClickHouseAddress  # noqa: E402
 from sinks.rows import COLUMNS, Provenance, RowBatch, add_event, new_batch  # noqa: E402
 from streams.topics import TopicNames  # noqa: E402
-from traceability.access import Principal  # noqa: E402
+from traceability.access import Principal, org_recall, org_trace  # noqa: E402
 from traceability.errors import Unauthenticated  # noqa: E402
 from traceability.events import Event, LabResult, Production, Shipment  # noqa: E402
 from traceability.json_form import parse_object, utc_text  # noqa: E402
@@ -86,6 +87,8 @@ def main() -> int:
     parser.add_argument("--tiers", type=int, default=6, help="component tiers (the chain is tiers + 1 deep)")
     parser.add_argument("--recall-size", type=int, default=300, help="descendants wanted in the recall target")
     parser.add_argument("--principals", type=int, default=100, help="filler principals in the key snapshot")
+    parser.add_argument("--auth-seconds", type=float, default=3.0,
+                        help="how long each authentication case is called in a loop (default 3 s)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "access.json")
     args = parser.parse_args()
     shape = ChainShape(raw_lots=args.raw_lots, components=args.components, products=args.products,
@@ -142,6 +145,15 @@ class Chain:
         """The countries the shipments of the batch and of every batch made from it went to."""
         scope = {batch} | self.descendants[batch]
         return {s.to_country for s in self.shipments if s.batch_id in scope}
+
+    def involved(self, org_id: str) -> set[str]:
+        """Every batch the org made, shipped or received (what the gate's ``involved`` query finds)."""
+        return ({b for b, maker in self.maker.items() if maker == org_id}
+                | {s.batch_id for s in self.shipments if org_id in (s.from_org, s.to_org)})
+
+    def makers(self, batch: str) -> list[str]:
+        """The makers of the batch and of every batch made from it (whose places a regulator's reach reads)."""
+        return sorted({self.maker[b] for b in {batch} | self.descendants[batch] if b in self.maker})
 
     def rows(self) -> RowBatch:
         """History rows by the sink's own mapping, closure and statuses by the oracle."""
@@ -223,12 +235,13 @@ def _bench(address: ClickHouseAddress, bootstrap: str, chain: Chain, targets: Ta
     try:
         with TestClient(create_api(services)) as http:
             print(f"measuring ({args.runs} runs of each path) …", file=sys.stderr)
-            answers = {"trace": _paths(http, reader, gate, callers, "trace", targets.deep, callers.org_trace),
-                       "recall": _paths(http, reader, gate, callers, "recall", targets.spread, callers.org_recall)}
+            answers = {query: _paths(Paths(http, reader, gate, address, chain, callers), query, batch, org)
+                       for query, batch, org in (("trace", targets.deep, callers.org_trace),
+                                                 ("recall", targets.spread, callers.org_recall))}
             scopes = _scopes(http, reader, callers, targets)
             timed = _interleaved({f"{query} {path}": call for query, paths in answers.items()
                                   for path, call in paths.items()}, args.runs)
-            auth = _auth(authenticator, address, callers.admin, max(1000, args.runs * 20), args.runs)
+            auth = _auth(authenticator, address, callers.admin, args.auth_seconds, args.runs)
     finally:
         services.close()
     return {"targets": vars(targets), "scopes": scopes, "principals": args.principals + 4, "runs": args.runs,
@@ -236,24 +249,40 @@ def _bench(address: ClickHouseAddress, bootstrap: str, chain: Chain, targets: Ta
             "authentication": auth}
 
 
-def _paths(http: TestClient, reader: ScopeReader, gate: Gate, callers: Callers, query: str, batch: str,
-           org: tuple[Principal, str]) -> dict[str, Callable[[], object]]:
-    """Every path that answers ``query`` about ``batch``, by name (the baseline first)."""
-    direct = reader.trace if query == "trace" else reader.recall
-    gated = gate.trace if query == "trace" else gate.recall
+@dataclass(frozen=True)
+class Paths:
+    """What the paths of one run answer through."""
+
+    http: TestClient
+    reader: ScopeReader
+    gate: Gate
+    address: ClickHouseAddress
+    chain: Chain
+    callers: Callers
+
+
+def _paths(p: Paths, query: str, batch: str, org: tuple[Principal, str]) -> dict[str, Callable[[], object]]:
+    """Every path that answers ``query`` about ``batch``, and the pieces of the access path, by name
+    (the baseline first)."""
+    direct = p.reader.trace if query == "trace" else p.reader.recall
+    gated = p.gate.trace if query == "trace" else p.gate.recall
     render = trace_json if query == "trace" else recall_json
-    answer = direct(batch)
-    regulator = callers.regulator[0]
+    cut = org_trace if query == "trace" else org_recall
+    answer, involved, makers = direct(batch), p.chain.involved(org[0].org_id), p.chain.makers(batch)
+    regulator, client = p.callers.regulator[0], p.address.client()
     return {
         "baseline": lambda: direct(batch),
         "render": lambda: json.dumps(render(answer)),
-        "admit org": lambda: _admitted(gate.may_read_batch(org[0], batch)),
-        "admit regulator": lambda: _admitted(gate.may_read_batch(regulator, batch)),
+        "redact": lambda: cut(answer, org[0].org_id, involved.__contains__),
+        "admit org": lambda: _admitted(p.gate.may_read_batch(org[0], batch)),
+        "admit regulator": lambda: _admitted(p.gate.may_read_batch(regulator, batch)),
+        "places": lambda: registry.organisation_places(client, p.address.database, makers),
+        "regulators": lambda: registry.regulators(client, p.address.database),
         "gate org": lambda: gated(org[0], batch, None),
         "gate regulator": lambda: gated(regulator, batch, None),
-        "http admin": lambda: _get(http, callers.admin, query, batch),
-        "http org": lambda: _get(http, org[1], query, batch),
-        "http regulator": lambda: _get(http, callers.regulator[1], query, batch),
+        "http admin": lambda: _get(p.http, p.callers.admin, query, batch),
+        "http org": lambda: _get(p.http, org[1], query, batch),
+        "http regulator": lambda: _get(p.http, p.callers.regulator[1], query, batch),
     }
 
 
@@ -304,8 +333,10 @@ def _interleaved(calls: dict[str, Callable[[], object]], runs: int) -> dict[str,
     return {name: _stats(values) for name, values in seconds.items()}
 
 
-def _auth(authenticator: Any, address: ClickHouseAddress, admin_key: str, runs: int, reloads: int
+def _auth(authenticator: Any, address: ClickHouseAddress, admin_key: str, seconds: float, reloads: int
           ) -> dict[str, dict[str, float]]:
+    """Each case called in a loop for ``seconds``, so the snapshot reloads it triggers (every second
+    for a known key, every 0.1 s at most for unknown ones) show in the mean and the tail."""
     valid, bad = f"Bearer {admin_key}", f"Bearer {new_key()}"
 
     def refused() -> None:
@@ -317,8 +348,8 @@ def _auth(authenticator: Any, address: ClickHouseAddress, admin_key: str, runs: 
 
     store = PrincipalStore(address.client, address.database)
     try:
-        return {"valid key": _timed(lambda: authenticator.authenticate(valid), runs),
-                "unknown key": _timed(refused, runs),
+        return {"valid key": _looped(lambda: authenticator.authenticate(valid), seconds),
+                "unknown key": _looped(refused, seconds),
                 "snapshot reload": _timed(store.by_key_hash, reloads)}
     finally:
         store.close()
@@ -335,24 +366,45 @@ def _timed(call: Callable[[], object], runs: int) -> dict[str, float]:
     return _stats(seconds)
 
 
+def _looped(call: Callable[[], object], seconds: float) -> dict[str, float]:
+    call()
+    timings, until = [], time.perf_counter() + seconds
+    while (began := time.perf_counter()) < until:
+        call()
+        timings.append(time.perf_counter() - began)
+    return _stats(timings) | {"p999_ms": round(_quantile(sorted(timings), 0.999) * 1000, 4),
+                              "max_ms": round(max(timings) * 1000, 3),
+                              "mean_ms": round(statistics.fmean(timings) * 1000, 4)}
+
+
 def _stats(seconds: list[float]) -> dict[str, float]:
     seconds = sorted(seconds)
-    return {"p50_ms": round(statistics.median(seconds) * 1000, 3),
-            "p99_ms": round(seconds[min(len(seconds) - 1, int(len(seconds) * 0.99))] * 1000, 3), "runs": len(seconds)}
+    return {"p50_ms": round(statistics.median(seconds) * 1000, 4), "p99_ms": round(_quantile(seconds, 0.99) * 1000, 4),
+            "runs": len(seconds)}
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
 # -- the table -----------------------------------------------------------------------------------
 
+#: Paths that answer (the read included), then pieces of the access path timed alone.
 _PATHS = {
-    "baseline": "baseline: `ScopeReader` direct (no HTTP, no access)",
-    "render": "answer → JSON text (`*_json` + `json.dumps`), direct",
-    "admit org": "admission alone, org (`Gate.may_read_batch`)",
-    "admit regulator": "admission alone, regulator (`Gate.may_read_batch`)",
-    "gate org": "`Gate` direct as the org (admission + read + involved + redaction)",
-    "gate regulator": "`Gate` direct as the regulator (admission by reach + read)",
+    "baseline": "**baseline**: `ScopeReader` direct (no HTTP, no access)",
     "http admin": "HTTP as an admin (auth + audit + HTTP + JSON, no access query)",
     "http org": "HTTP as the org that made the batch",
     "http regulator": "HTTP as the regulator",
+    "gate org": "`Gate` direct as the org (admission + read + involved + redaction)",
+    "gate regulator": "`Gate` direct as the regulator (admission by reach + read)",
+}
+_PIECES = {
+    "admit org": "piece: admission alone, org (`Gate.may_read_batch`: 1 query)",
+    "admit regulator": "piece: admission alone, regulator (`Gate.may_read_batch`: 3 queries)",
+    "places": "piece: of which makers' places (`registry.organisation_places`)",
+    "regulators": "piece: of which the jurisdiction (`registry.regulators`, all of them)",
+    "redact": "piece: redaction for the org (`org_trace`/`org_recall`, pure)",
+    "render": "piece: answer → JSON text (`*_json` + `json.dumps`)",
 }
 
 
@@ -367,22 +419,28 @@ def _table(f: dict[str, Any]) -> str:
         f"{s['recall']['org']} withheld {_withheld(s['recall']['org_withheld'])}",
         f"* regulator {f['targets']['regulator']} (admitted by "
         f"{'its makers' if f['targets']['regulator'] == 'REG-CN-ZJ' else 'shipment country'})", "",
-        "| query | path | p50 ms | p99 ms | x baseline (p50) | x baseline (p99) | added p50 ms |",
+        "| query | path | p50 ms | p99 ms | / baseline (p50) | / baseline (p99) | added to baseline, p50 ms |",
         "|---|---|---|---|---|---|---|",
     ]
     for query, paths in f["queries"].items():
         base = paths["baseline"]
-        for path, t in paths.items():
-            lines.append(f"| {query} | {_PATHS[path]} | {t['p50_ms']:.2f} | {t['p99_ms']:.2f} | "
-                         f"{t['p50_ms'] / base['p50_ms']:.2f} | {t['p99_ms'] / base['p99_ms']:.2f} | "
-                         f"{t['p50_ms'] - base['p50_ms']:+.2f} |")
-    base = f["queries"]["trace"]["baseline"]
-    for name, t in f["authentication"].items():
-        lines.append(f"| auth | `Authenticator.authenticate`, {name} ({t['runs']} runs) | {t['p50_ms']:.3f} | "
-                     f"{t['p99_ms']:.3f} | {t['p50_ms'] / base['p50_ms']:.4f} of the trace baseline | | |"
-                     if name != "snapshot reload" else
-                     f"| auth | snapshot reload (`PrincipalStore.by_key_hash`, each second) | {t['p50_ms']:.2f} | "
-                     f"{t['p99_ms']:.2f} | {t['p50_ms'] / base['p50_ms']:.2f} of the trace baseline | | |")
+        for path, label in (_PATHS | _PIECES).items():
+            t = paths[path]
+            added = f"{t['p50_ms'] - base['p50_ms']:+.2f}" if path in _PATHS and path != "baseline" else ""
+            lines.append(f"| {query} | {label} | {t['p50_ms']:.2f} | {t['p99_ms']:.2f} | "
+                         f"{t['p50_ms'] / base['p50_ms']:.2f} | {t['p99_ms'] / base['p99_ms']:.2f} | {added} |")
+    base = f["queries"]["trace"]["baseline"]["p50_ms"]
+    lines += ["", "| authentication | calls | p50 µs | p99 µs | p99.9 µs | max ms | mean µs | mean / trace baseline |",
+              "|---|---|---|---|---|---|---|---|"]
+    for name in ("valid key", "unknown key"):
+        t = f["authentication"][name]
+        lines.append(f"| `Authenticator.authenticate`, {name} | {t['runs']:,} | {t['p50_ms'] * 1000:.1f} | "
+                     f"{t['p99_ms'] * 1000:.1f} | {t['p999_ms'] * 1000:.1f} | {t['max_ms']:.2f} | "
+                     f"{t['mean_ms'] * 1000:.2f} | {t['mean_ms'] / base:.5f} |")
+    t = f["authentication"]["snapshot reload"]
+    lines.append(f"| snapshot reload (`PrincipalStore.by_key_hash`: each second, or on a miss 0.1 s after the last) | "
+                 f"{t['runs']} | {t['p50_ms'] * 1000:.0f} | {t['p99_ms'] * 1000:.0f} | | | | "
+                 f"{t['p50_ms'] / base:.3f} (p50) |")
     return "\n".join(lines)
 
 

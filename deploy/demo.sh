@@ -66,7 +66,8 @@ regulator="$(key --role regulator --regulator DE-BAuA --name 'BAuA market survei
 lab="$(key --role lab --lab LAB-CTI-YW --name 'CTI report desk')"
 lotline principals list
 seen() {  # what one caller sees of an answer: the status, or what the recall holds and what was withheld
-  curl -s -o "$out/seen.json" -w '%{http_code}' -H "Authorization: Bearer $2" "$api$3" > "$out/status"
+  local auth=(); [ -n "$2" ] && auth=(-H "Authorization: Bearer $2")
+  curl -s -o "$out/seen.json" -w '%{http_code}' "${auth[@]}" "$api$3" > "$out/status"
   python3 - "$1" "$(cat "$out/status")" "$out/seen.json" <<'PY'
 import json, sys
 who, status, path = sys.argv[1], sys.argv[2], sys.argv[3]
