@@ -24,7 +24,7 @@ every path alike, p50/p99 of:
 Targets: the deepest finished good (most upstream batches among the deepest) for the trace, and
 the made batch whose descendants come nearest ``--recall-size`` for the recall.
 
-Usage: ``.venv/bin/python bench/access.py [--runs 100] [--products 2000 --components 1500 --raw-lots 100
+Usage: ``.venv/bin/python bench/access.py [--runs 200] [--products 2000 --components 1500 --raw-lots 100
 --tiers 6] [--recall-size 300] [--principals 100]``. Figures go to stdout (markdown) and
 bench/results/access.json.
 """
@@ -32,6 +32,7 @@ bench/results/access.json.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import sys
@@ -80,7 +81,7 @@ MAKERS_PLACE = ("CN", "CN-ZJ")
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=100, help="timed runs of each path (default 100)")
+    parser.add_argument("--runs", type=int, default=200, help="timed runs of each path (default 200)")
     parser.add_argument("--raw-lots", type=int, default=100)
     parser.add_argument("--components", type=int, default=1500)
     parser.add_argument("--products", type=int, default=2000)
@@ -94,13 +95,17 @@ def main() -> int:
     shape = ChainShape(raw_lots=args.raw_lots, components=args.components, products=args.products,
                        shipments_per_product=2, tiers=args.tiers, hub_skew=0.8, countries=12)
     chain = Chain(list(supply_chain(SEED, shape, T0)))
-    targets = chain.targets(args.recall_size)
+    facts = chain.facts(args.recall_size)
     with own_stack(workers=0) as stack:
         address = stack.endpoints.clickhouse
-        print(f"loading {len(chain.batches):,} batches, {chain.pairs:,} closure pairs …", file=sys.stderr)
+        print(f"loading {facts.batches:,} batches, {facts.pairs:,} closure pairs …", file=sys.stderr)
         _load(address.client(), address.database, chain.rows() | _rows(chain.registry()))
-        figures = _bench(address, stack.endpoints.kafka_bootstrap, chain, targets, args)
-    figures |= {"when": NOW.isoformat(), "batches": len(chain.batches), "closure_pairs": chain.pairs,
+        # An API process does not hold the generated chain: its objects would lengthen every full
+        # collection of the cyclic GC, which the HTTP path pays (the reads pause it, see query.scope).
+        del chain
+        gc.collect()
+        figures = _bench(address, stack.endpoints.kafka_bootstrap, facts, args)
+    figures |= {"when": NOW.isoformat(), "batches": facts.batches, "closure_pairs": facts.pairs,
                 "shape": vars(shape)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=2) + "\n")
@@ -115,6 +120,19 @@ class Targets:
     deep: str  # the trace target
     spread: str  # the recall target
     regulator: str  # a jurisdiction both targets' goods reached
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the measuring needs of the chain (the chain itself is dropped before it)."""
+
+    targets: Targets
+    batches: int
+    pairs: int
+    maker: dict[str, str]  # of each target
+    makers: dict[str, list[str]]  # of each target and every batch made from it
+    involved: dict[str, frozenset[str]]  # the batches each target's maker made, shipped or received
+    recipients: list[str]
 
 
 class Chain:
@@ -134,12 +152,16 @@ class Chain:
             for ancestor in ancestors:
                 self.descendants[ancestor].add(child)
 
-    def targets(self, recall_size: int) -> Targets:
+    def facts(self, recall_size: int) -> Facts:
         finished = [b for b in self.maker if not self.descendants[b]]
         deep = max(finished, key=lambda b: (max(self.closure[b].values(), default=0), len(self.closure[b]), b))
         spread = min(self.maker, key=lambda b: (abs(len(self.descendants[b]) - recall_size), b))
         common = sorted(self.reached(deep) & self.reached(spread))
-        return Targets(deep, spread, f"REG-{common[0]}" if common else "REG-CN-ZJ")
+        targets = Targets(deep, spread, f"REG-{common[0]}" if common else "REG-CN-ZJ")
+        return Facts(targets, len(self.batches), self.pairs, {b: self.maker[b] for b in (deep, spread)},
+                     {b: self.makers(b) for b in (deep, spread)},
+                     {self.maker[b]: frozenset(self.involved(self.maker[b])) for b in (deep, spread)},
+                     sorted({s.to_org for s in self.shipments}))
 
     def reached(self, batch: str) -> set[str]:
         """The countries the shipments of the batch and of every batch made from it went to."""
@@ -210,22 +232,20 @@ class Callers:
     regulator: tuple[Principal, str]
 
 
-def _callers(address: ClickHouseAddress, chain: Chain, targets: Targets, fillers: int) -> Callers:
-    store = PrincipalStore(address.client, address.database)
-    recipients = sorted({s.to_org for s in chain.shipments})
+def _callers(address: ClickHouseAddress, facts: Facts, fillers: int) -> Callers:
+    store, targets = PrincipalStore(address.client, address.database), facts.targets
     for n in range(fillers):
-        store.add("org", org_id=recipients[n % len(recipients)], now=NOW)
+        store.add("org", org_id=facts.recipients[n % len(facts.recipients)], now=NOW)
     found = Callers(admin=store.add("admin", now=NOW)[1],
-                    org_trace=store.add("org", org_id=chain.maker[targets.deep], now=NOW),
-                    org_recall=store.add("org", org_id=chain.maker[targets.spread], now=NOW),
+                    org_trace=store.add("org", org_id=facts.maker[targets.deep], now=NOW),
+                    org_recall=store.add("org", org_id=facts.maker[targets.spread], now=NOW),
                     regulator=store.add("regulator", regulator_id=targets.regulator, now=NOW))
     store.close()
     return found
 
 
-def _bench(address: ClickHouseAddress, bootstrap: str, chain: Chain, targets: Targets,
-           args: argparse.Namespace) -> dict[str, Any]:
-    callers = _callers(address, chain, targets, args.principals)
+def _bench(address: ClickHouseAddress, bootstrap: str, facts: Facts, args: argparse.Namespace) -> dict[str, Any]:
+    callers, targets = _callers(address, facts, args.principals), facts.targets
     authenticator = authenticator_for(address.client, address.database, jwt_issuer=None, jwt_jwks=None)
     settings = Settings()
     services = StackServices(bootstrap, address, TopicNames(settings.topic_prefix), settings.app_id,
@@ -235,18 +255,21 @@ def _bench(address: ClickHouseAddress, bootstrap: str, chain: Chain, targets: Ta
     try:
         with TestClient(create_api(services)) as http:
             print(f"measuring ({args.runs} runs of each path) …", file=sys.stderr)
-            answers = {query: _paths(Paths(http, reader, gate, address, chain, callers), query, batch, org)
+            answers = {query: _paths(Paths(http, reader, gate, address, facts, callers), query, batch, org)
                        for query, batch, org in (("trace", targets.deep, callers.org_trace),
                                                  ("recall", targets.spread, callers.org_recall))}
             scopes = _scopes(http, reader, callers, targets)
+            full_before = gc.get_stats()[2]["collections"]
             timed = _interleaved({f"{query} {path}": call for query, paths in answers.items()
                                   for path, call in paths.items()}, args.runs)
+            collector = {"objects_tracked": len(gc.get_objects()),
+                         "full_collections_during_runs": gc.get_stats()[2]["collections"] - full_before}
             auth = _auth(authenticator, address, callers.admin, args.auth_seconds, args.runs)
     finally:
         services.close()
     return {"targets": vars(targets), "scopes": scopes, "principals": args.principals + 4, "runs": args.runs,
-            "queries": {query: {path: timed[f"{query} {path}"] for path in paths} for query, paths in answers.items()},
-            "authentication": auth}
+            "gc": collector, "authentication": auth,
+            "queries": {query: {path: timed[f"{query} {path}"] for path in paths} for query, paths in answers.items()}}
 
 
 @dataclass(frozen=True)
@@ -257,7 +280,7 @@ class Paths:
     reader: ScopeReader
     gate: Gate
     address: ClickHouseAddress
-    chain: Chain
+    facts: Facts
     callers: Callers
 
 
@@ -268,7 +291,7 @@ def _paths(p: Paths, query: str, batch: str, org: tuple[Principal, str]) -> dict
     gated = p.gate.trace if query == "trace" else p.gate.recall
     render = trace_json if query == "trace" else recall_json
     cut = org_trace if query == "trace" else org_recall
-    answer, involved, makers = direct(batch), p.chain.involved(org[0].org_id), p.chain.makers(batch)
+    answer, involved, makers = direct(batch), p.facts.involved[org[0].org_id], p.facts.makers[batch]
     regulator, client = p.callers.regulator[0], p.address.client()
     return {
         "baseline": lambda: direct(batch),
@@ -412,7 +435,8 @@ def _table(f: dict[str, Any]) -> str:
     s = f["scopes"]
     lines = [
         f"Access benchmark, {f['when']}: {f['batches']:,} batches, {f['closure_pairs']:,} closure pairs, "
-        f"{f['principals']} principals, {f['runs']} interleaved runs per path", "",
+        f"{f['principals']} principals, {f['runs']} interleaved runs per path ({f['gc']['objects_tracked']:,} "
+        f"objects tracked by the GC, {f['gc']['full_collections_during_runs']} full collections during the runs)", "",
         f"* trace {s['trace']['batch']}: depth {s['trace']['depth']}, {s['trace']['upstream']} upstream; "
         f"{s['trace']['org']} withheld {_withheld(s['trace']['org_withheld'])}",
         f"* recall {s['recall']['batch']}: {s['recall']['affected']} affected, {s['recall']['shipments']} shipments; "

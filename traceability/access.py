@@ -84,6 +84,8 @@ def write_refusal(principal: Principal, item: Any) -> str | None:
     other way is the validator's to reject (and dead-letter), as for anybody.
     """
     kind = item.get("type") if isinstance(item, dict) else None
+    if not isinstance(kind, str):
+        kind = None  # not an event kind: the validator rejects the item
     if principal.role == "admin":
         return None  # the operator, over HTTP: the registry, and any event a party hands over for publishing
     if principal.role == "public":

@@ -65,6 +65,7 @@ def test_a_principal_bound_wrongly_is_refused_with_the_reason(principal: Princip
     (ORG, {"type": "shipment", "from_org": 7}),
     (LAB, {"type": "no such kind"}),
     (LAB, ["not", "an", "object"]),
+    (ORG, {"type": [], "org_id": "ORG-B"}),  # found by the fuzzing: an unhashable kind was a 500
 ])
 def test_a_party_may_publish_as_itself(principal: Principal, item: object) -> None:
     assert write_refusal(principal, item) is None
