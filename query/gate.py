@@ -56,21 +56,19 @@ class Gate:
         Raises:
             UnknownBatch: the batch is unknown, or ``principal`` may not read it.
         """
+        if principal.role == "org":  # one read admits it and says which batches of the answer are its own
+            own = self._admitted_org(principal, batch_id, as_of, f"{self._upstream} UNION ALL {self._downstream}")
+            return org_trace(self._reader.trace(batch_id, as_of), principal.org_id, own.__contains__)
         self._admit(principal, batch_id, as_of)
-        trace = self._reader.trace(batch_id, as_of)
-        if principal.role != "org":
-            return trace, Withheld()
-        involved = self._involved(principal.org_id, batch_id, f"{self._upstream} UNION ALL {self._downstream}")
-        return org_trace(trace, principal.org_id, involved.__contains__)
+        return self._reader.trace(batch_id, as_of), Withheld()
 
     def recall(self, principal: Principal, batch_id: str, as_of: datetime | None) -> tuple[Recall, Withheld]:
         """The recall as ``principal`` may read it (see ``trace``)."""
+        if principal.role == "org":
+            own = self._admitted_org(principal, batch_id, as_of, self._downstream)
+            return org_recall(self._reader.recall(batch_id, as_of), principal.org_id, own.__contains__)
         self._admit(principal, batch_id, as_of)
-        recall = self._reader.recall(batch_id, as_of)
-        if principal.role != "org":
-            return recall, Withheld()
-        return org_recall(recall, principal.org_id,
-                          self._involved(principal.org_id, batch_id, self._downstream).__contains__)
+        return self._reader.recall(batch_id, as_of), Withheld()
 
     def report(self, principal: Principal, report_id: str, as_of: datetime | None, lab_id: str | None = None
                ) -> Report:
@@ -104,7 +102,7 @@ class Gate:
 
     def may_read_batch(self, principal: Principal, batch_id: str) -> bool:
         if principal.role == "org":
-            return may_read_batch(principal, self._parties(principal.org_id, batch_id))
+            return may_read_batch(principal, self._shares(principal.org_id, batch_id).get(batch_id, Parties()))
         if principal.role == "regulator":
             return may_read_batch(principal, self._reach(batch_id), self._jurisdiction(principal.regulator_id))
         return may_read_batch(principal, Parties())
@@ -118,19 +116,33 @@ class Gate:
         if not self.may_read_batch(principal, batch_id):
             raise unknown_batch(batch_id, as_of)
 
-    def _parties(self, org_id: str, batch_id: str) -> Parties:
-        """Whether the org made, shipped or received the batch, as a ``Parties`` of the batch."""
-        involved = self._involved(org_id, batch_id, "SELECT ''")
-        return Parties(made_by=frozenset({org_id})) if batch_id in involved else Parties()
+    def _admitted_org(self, principal: Principal, batch_id: str, as_of: datetime | None, scope: str) -> set[str]:
+        """The batches of the answer (the batch and ``scope``) the org had a hand in.
 
-    def _involved(self, org_id: str, batch_id: str, scope: str) -> set[str]:
-        """The batch and those of ``scope`` (a subquery) the org made, shipped or received."""
-        batches = f"(SELECT %(batch)s UNION ALL {scope.format(db=self._db)})"
+        Raises:
+            UnknownBatch: the org may not read the batch (its share of it is nothing).
+        """
+        shares = self._shares(principal.org_id, batch_id, scope)
+        if not may_read_batch(principal, shares.get(batch_id, Parties())):
+            raise unknown_batch(batch_id, as_of)
+        return {batch for batch, parties in shares.items() if parties.involve(principal.org_id)}
+
+    def _shares(self, org_id: str, batch_id: str, scope: str | None = None) -> dict[str, Parties]:
+        """The org's part in the batch and in those of ``scope`` (a subquery): made, shipped, received."""
+        batches = f"(SELECT %(batch)s UNION ALL {scope.format(db=self._db)})" if scope else "(%(batch)s)"
         rows = self._execute(
-            f"SELECT child_batch FROM {self._db}.lineage_edges WHERE org_id = %(org)s AND child_batch IN {batches} "
-            f"UNION ALL SELECT batch_id FROM {self._db}.shipments WHERE (from_org = %(org)s OR to_org = %(org)s) "
-            f"AND batch_id IN {batches}", {"org": org_id, "batch": batch_id})
-        return {row[0] for row in rows}
+            f"SELECT 'made', child_batch FROM {self._db}.lineage_edges WHERE org_id = %(org)s "
+            f"AND child_batch IN {batches} UNION ALL SELECT if(from_org = %(org)s, 'shipped', 'received'), batch_id "
+            f"FROM {self._db}.shipments WHERE (from_org = %(org)s OR to_org = %(org)s) AND batch_id IN {batches}",
+            {"org": org_id, "batch": batch_id})
+        parts: dict[str, set[str]] = {}
+        for part, batch in rows:
+            parts.setdefault(batch, set()).add(part)
+        mine = frozenset({org_id})
+        return {batch: Parties(made_by=mine if "made" in found else frozenset(),
+                               shipped_by=mine if "shipped" in found else frozenset(),
+                               received_by=mine if "received" in found else frozenset())
+                for batch, found in parts.items()}
 
     def _reach(self, batch_id: str) -> Parties:
         """Where the goods of the batch and of every batch made from it were made and shipped to."""
