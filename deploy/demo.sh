@@ -77,7 +77,8 @@ if status != "200":
 else:
     shipped = ", ".join(f"{s['to_org']} ({s['to_country']}) {s['quantity']:g} {s['unit']}" for s in body["shipments"])
     held = ", ".join(f"{n} {what}" for what, n in body["withheld"].items() if n) or "nothing"
-    print(f"  {who:<24} 200 {len(body['affected'])} batches; shipments: {shipped or 'none'}; withheld: {held}")
+    n = len(body["affected"])
+    print(f"  {who:<24} 200 {n} batch{'' if n == 1 else 'es'}; shipments: {shipped or 'none'}; withheld: {held}")
 PY
 }
 echo; echo "== the same recall, GET /v1/batches/TOY-CAR-2611-01/recall, as each of them sees it"
