@@ -54,6 +54,7 @@ from traceability.errors import (
     ClickHouseUnavailable,
     Forbidden,
     NotFound,
+    SetupError,
     Unauthenticated,
     Unavailable,
 )
@@ -166,6 +167,11 @@ def create_api(services: ApiServices, now: Callable[[], datetime] = lambda: date
 
     @api.exception_handler(Unavailable)
     def _down(request: Request, exc: Unavailable) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @api.exception_handler(SetupError)
+    def _misconfigured(request: Request, exc: SetupError) -> JSONResponse:  # e.g. the broker refusing the API
+        log.error("request failed: the deployment is not set up for it", path=request.url.path, reason=str(exc))
         return JSONResponse({"detail": str(exc)}, status_code=503)
 
     @api.exception_handler(Exception)

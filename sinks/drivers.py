@@ -3,7 +3,8 @@
 clickhouse-driver, kafka-python and aiokafka each raise their own exceptions for the same few
 facts (the server is down, restarting or busy; the broker does not answer). ``driver_errors``
 turns those into ``Unavailable`` branches, so the stream's sink, the CLI and the API agree on what
-is worth retrying and what the user is told. Anything else a driver raises (a wrong column, a
+is worth retrying and what the user is told; a broker that refuses the client's credentials or
+ACLs is a ``BrokerRefused`` setup error, named. Anything else a driver raises (a wrong column, a
 missing table, a bad request) is a bug or a setup error that no retry fixes: it passes through
 unchanged.
 """
@@ -18,7 +19,7 @@ from clickhouse_driver.errors import Error as ClickHouseDriverError
 from clickhouse_driver.errors import ErrorCodes
 from kafka import errors as kafka_errors
 
-from traceability.errors import BrokerUnavailable, ClickHouseUnavailable, LotlineError, Unavailable
+from traceability.errors import BrokerRefused, BrokerUnavailable, ClickHouseUnavailable, LotlineError, Unavailable
 
 #: ClickHouse errors that pass with time: the server is down, restarting, overloaded or briefly
 #: read-only. A wrong column or a missing table is not among them.
@@ -31,6 +32,10 @@ _PASSING = frozenset({
 _KAFKA_PASSING: tuple[type[BaseException], ...] = (
     kafka_errors.KafkaConnectionError, kafka_errors.KafkaTimeoutError, kafka_errors.RequestTimedOutError,
     kafka_errors.NodeNotReadyError, kafka_errors.BrokerNotAvailableError,
+)
+#: The broker refusing this client: no retry helps, the settings or the ACLs must change.
+_KAFKA_REFUSED: tuple[type[BaseException], ...] = (
+    kafka_errors.AuthorizationError, kafka_errors.SaslAuthenticationFailedError,
 )
 #: Raw socket failures, which clients let through mid-request; only meaningful with a service named.
 _SOCKET = (OSError, EOFError, TimeoutError)
@@ -52,6 +57,9 @@ def translate(exc: BaseException, service: type[Unavailable] | None = None) -> L
         return ClickHouseUnavailable(str(exc).strip()) if exc.code in _PASSING else None
     if isinstance(exc, _KAFKA_PASSING) or _is_aiokafka_unreachable(exc):
         return BrokerUnavailable(str(exc) or type(exc).__name__)
+    if isinstance(exc, _KAFKA_REFUSED) or _is_aiokafka_refused(exc):
+        return BrokerRefused(f"the broker refused this client ({type(exc).__name__}: {exc}); check "
+                             "LOTLINE_KAFKA_SECURITY_PROTOCOL, the SASL user and password, and its ACLs")
     if service is not None and isinstance(exc, _SOCKET):
         return service(str(exc) or type(exc).__name__)
     return None
@@ -69,6 +77,15 @@ def driver_errors(service: type[Unavailable] | None = None) -> Iterator[None]:
         if translated is None:
             raise
         raise translated from exc
+
+
+def _is_aiokafka_refused(exc: BaseException) -> bool:
+    errors = sys.modules.get("aiokafka.errors")
+    if errors is None:
+        return False
+    refused = (errors.AuthenticationFailedError, errors.TopicAuthorizationFailedError,
+               errors.GroupAuthorizationFailedError, errors.ClusterAuthorizationFailedError)
+    return isinstance(exc, refused)
 
 
 def _is_aiokafka_unreachable(exc: BaseException) -> bool:

@@ -21,7 +21,8 @@
     │   │                       a server that does not start (CLI exit 3, saying what to do)
     │   ├── StackNotRunning
     │   ├── MissingDependency
-    │   └── ServerDidNotStart
+    │   ├── ServerDidNotStart
+    │   └── BrokerRefused       the broker refused this client's credentials or its ACLs refused the request
     └── NotSynced               the workers are still behind after the wait (``lotline sync``: exit 1)
 
 Who catches what: an agent dead-letters ``InvalidEvent`` and retries ``Unavailable``; the CLI and
@@ -150,6 +151,10 @@ class MissingDependency(SetupError):
 
 class ServerDidNotStart(SetupError):
     """A server of the local stack exited or did not answer during start-up; its log says why."""
+
+
+class BrokerRefused(SetupError):
+    """The broker refused this client: its SASL credentials, or an ACL on a topic, group or the cluster."""
 
 
 class NotSynced(LotlineError):

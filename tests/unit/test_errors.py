@@ -13,6 +13,7 @@ from sinks.drivers import driver_errors, translate
 from traceability import errors
 from traceability.errors import (
     BadParameter,
+    BrokerRefused,
     BrokerUnavailable,
     ClickHouseUnavailable,
     InvalidEvent,
@@ -74,6 +75,18 @@ def test_a_clickhouse_error_no_retry_fixes_is_left_alone():
 def test_a_broker_that_does_not_answer_is_unavailable(error):
     translated = translate(error)
     assert isinstance(translated, BrokerUnavailable) and str(translated).startswith("cannot reach the broker: ")
+
+
+@pytest.mark.parametrize("error", [kafka_errors.TopicAuthorizationFailedError("lotline.lineage"),
+                                   kafka_errors.GroupAuthorizationFailedError(),
+                                   kafka_errors.SaslAuthenticationFailedError()])
+def test_a_broker_refusing_the_client_is_a_setup_error_naming_the_settings(error):
+    translated = translate(error)
+    assert isinstance(translated, BrokerRefused) and isinstance(translated, SetupError)
+    assert type(error).__name__ in str(translated) and "LOTLINE_KAFKA_SECURITY_PROTOCOL" in str(translated)
+    from aiokafka import errors as aiokafka_errors
+
+    assert isinstance(translate(aiokafka_errors.TopicAuthorizationFailedError()), BrokerRefused)
 
 
 def test_aiokafka_errors_are_translated_once_aiokafka_is_loaded():
