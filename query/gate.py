@@ -17,7 +17,7 @@ from typing import Any
 from clickhouse_driver import Client
 
 from query import registry
-from query.scope import ScopeReader, unknown_batch, unknown_report
+from query.scope import ScopeReader, the_report, unknown_batch
 from traceability.access import (
     Parties,
     Principal,
@@ -27,7 +27,7 @@ from traceability.access import (
     org_recall,
     org_trace,
 )
-from traceability.errors import BadParameter, Unauthenticated
+from traceability.errors import Unauthenticated
 from traceability.scope import Recall, Report, Trace
 
 
@@ -79,13 +79,7 @@ class Gate:
             BadParameter: without ``lab_id``, readable reports of two labs (or batches) share the id.
         """
         readable = [r for r in self._reader.reports(report_id, as_of, lab_id=lab_id) if self.may_read(principal, r)]
-        if not readable:
-            raise unknown_report(report_id, lab_id, as_of)
-        if len(readable) > 1:
-            issued = ", ".join(sorted({f"{r.current.lab_id} (batch {r.current.batch_id})" for r in readable}))
-            raise BadParameter("lab", f"report {report_id} was issued by more than one lab or for more than one "
-                                      f"batch: {issued}; name the lab")
-        return readable[0]
+        return the_report(readable, report_id, lab_id, as_of)
 
     def may_read(self, principal: Principal, report: Report) -> bool:
         """Whether ``principal`` may read ``report`` in full (measurements and all)."""
@@ -152,18 +146,19 @@ class Gate:
             f"UNION ALL SELECT 'shipped', toString(to_country) FROM {self._db}.shipments WHERE batch_id IN {batches}",
             {"batch": batch_id})
         makers = {value for kind, value in rows if kind == "made"}
-        places = registry.organisation_places(self._client_(), self._db, sorted(makers))
+        places = registry.organisation_places(self._clickhouse(), self._db, sorted(makers))
         return Parties(made_by=frozenset(makers), made_in=frozenset(p for org in makers for p in places.get(org, ())),
                        shipped_to=frozenset(value.rstrip("\0") for kind, value in rows if kind == "shipped"))
 
     def _jurisdiction(self, regulator_id: str) -> tuple[str, ...]:
-        found = registry.regulators(self._client_(), self._db).get(regulator_id)
+        found = registry.regulators(self._clickhouse(), self._db).get(regulator_id)
         return found.jurisdiction if found else ()
 
-    def _execute(self, sql: str, params: dict[str, Any], **options: Any) -> Any:
-        return self._client_().execute(sql, params, **options)
+    def _execute(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = self._clickhouse().execute(sql, params)
+        return rows
 
-    def _client_(self) -> Client:
+    def _clickhouse(self) -> Client:
         if self._client is None:
             self._client = self._connect()
         return self._client

@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import gc
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -194,14 +194,7 @@ class ScopeReader:
             UnknownReport: no version of the report is known (as of ``as_of``).
             BadParameter: ``lab_id`` is needed to tell the reports apart.
         """
-        reports = self.reports(report_id, as_of, lab_id)
-        if not reports:
-            raise unknown_report(report_id, lab_id, as_of)
-        if len(reports) > 1:
-            issued = ", ".join(sorted({f"{r.current.lab_id} (batch {r.current.batch_id})" for r in reports}))
-            raise BadParameter("lab", f"report {report_id} was issued by more than one lab or for more than one "
-                                      f"batch: {issued}; name the lab")
-        return reports[0]
+        return the_report(self.reports(report_id, as_of, lab_id), report_id, lab_id, as_of)
 
     def reports(self, report_id: str, as_of: datetime | None = None, lab_id: str | None = None
                 ) -> tuple[Report, ...]:
@@ -374,6 +367,22 @@ def _affected(batch: str, depth: int, status: str, made: Production | None) -> A
 
 def _names(statuses: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, str]:
     return {batch: status for batch, (status, _sources) in statuses.items()}
+
+
+def the_report(found: Sequence[Report], report_id: str, lab_id: str | None, as_of: datetime | None) -> Report:
+    """The one report of ``found`` (every report of that id one may see).
+
+    Raises:
+        UnknownReport: none.
+        BadParameter: more than one (two labs, or one lab for two batches): ``lab`` must tell them apart.
+    """
+    if not found:
+        raise unknown_report(report_id, lab_id, as_of)
+    if len(found) > 1:
+        issued = ", ".join(sorted({f"{r.current.lab_id} (batch {r.current.batch_id})" for r in found}))
+        raise BadParameter("lab", f"report {report_id} was issued by more than one lab or for more than one "
+                                  f"batch: {issued}; name the lab")
+    return found[0]
 
 
 def unknown_batch(batch_id: str, as_of: datetime | None) -> UnknownBatch:

@@ -249,6 +249,18 @@ def deployment(infra: Infra, tmp_path: Path) -> Iterator[Deployment]:
     _dismantle(dep)
 
 
+@pytest.fixture(scope="module", name="world")
+def access_world(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """``world``: the access tests' competitors and regulators (``tests.integration.access_world``), one per module."""
+    from tests.integration.access_world import build_world  # it imports this module
+
+    built = build_world(infra, tmp_path_factory.mktemp("access"))
+    try:
+        yield built
+    finally:
+        built.close()
+
+
 @pytest.fixture
 def deployments(infra: Infra, tmp_path: Path) -> Iterator[Callable[[str], Deployment]]:
     """Make several isolated deployments on the shared infrastructure, each in ``tmp_path / name``."""

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +26,6 @@ from tests.integration.access_world import (
     NOBODY_BATCH,
     NOBODY_REPORT,
     World,
-    build_world,
 )
 
 pytestmark = pytest.mark.integration
@@ -42,32 +39,23 @@ class Caller:
     reports: frozenset[str]  # the reports it may read in full
 
 
-def _callers(world: World) -> list[Caller]:
-    every = frozenset(BATCHES)
-    return [
-        Caller("admin", "admin", every, frozenset(LABS_REPORTS)),
-        Caller("toy maker", "org", frozenset({"TOY-1", "BOX-1"}), frozenset({"R-TOY", "R-BOX"})),
-        Caller("pigment maker", "org", frozenset({"PIG-1"}), frozenset({"R-PIG"})),
-        Caller("distributor", "org", frozenset({"TOY-1"}), frozenset({"R-TOY"})),
-        Caller("stranger", "org", frozenset({"OTH-1"}), frozenset({"R-OTH"})),
-        # DE: the toy was shipped into Germany, and the pigment went into the toy
-        Caller("DE regulator", "regulator", frozenset({"TOY-1", "PIG-1"}), frozenset({"R-TOY", "R-PIG"})),
-        Caller("ZJ regulator", "regulator", frozenset({"TOY-1", "PIG-1", "BOX-1"}),
-               frozenset({"R-TOY", "R-PIG", "R-BOX"})),
-        Caller("US regulator", "regulator", frozenset(), frozenset()),
-        Caller("pigment lab", "lab", frozenset(), frozenset({"R-PIG"})),
-        Caller("toy lab", "lab", frozenset(), frozenset({"R-TOY", "R-OTH", "R-BOX"})),
-        Caller("public", "public", frozenset(), frozenset()),
-    ]
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, infra: Any) -> Iterator[World]:
-    built = build_world(infra, tmp_path_factory.mktemp("access"))
-    try:
-        yield built
-    finally:
-        built.close()
+_EVERY = frozenset(BATCHES)
+#: Every caller, and what its role lets it read of the world.
+CALLERS = [
+    Caller("admin", "admin", _EVERY, frozenset(LABS_REPORTS)),
+    Caller("toy maker", "org", frozenset({"TOY-1", "BOX-1"}), frozenset({"R-TOY", "R-BOX"})),
+    Caller("pigment maker", "org", frozenset({"PIG-1"}), frozenset({"R-PIG"})),
+    Caller("distributor", "org", frozenset({"TOY-1"}), frozenset({"R-TOY"})),
+    Caller("stranger", "org", frozenset({"OTH-1"}), frozenset({"R-OTH"})),
+    # DE: the toy was shipped into Germany, and the pigment went into the toy
+    Caller("DE regulator", "regulator", frozenset({"TOY-1", "PIG-1"}), frozenset({"R-TOY", "R-PIG"})),
+    Caller("ZJ regulator", "regulator", frozenset({"TOY-1", "PIG-1", "BOX-1"}),
+           frozenset({"R-TOY", "R-PIG", "R-BOX"})),
+    Caller("US regulator", "regulator", frozenset(), frozenset()),
+    Caller("pigment lab", "lab", frozenset(), frozenset({"R-PIG"})),
+    Caller("toy lab", "lab", frozenset(), frozenset({"R-TOY", "R-OTH", "R-BOX"})),
+    Caller("public", "public", frozenset(), frozenset()),
+]
 
 
 def _same_as_unknown(forbidden: Any, unknown: Any, asked: str, nobody: str) -> None:
@@ -78,7 +66,7 @@ def _same_as_unknown(forbidden: Any, unknown: Any, asked: str, nobody: str) -> N
 
 
 def test_every_role_reads_exactly_its_share_and_forbidden_answers_like_unknown(world: World) -> None:
-    for caller in _callers(world):
+    for caller in CALLERS:
         api = world.api(caller.name)
         for batch in BATCHES:
             for path in (f"/v1/batches/{batch}/trace", f"/v1/batches/{batch}/recall",
@@ -217,5 +205,3 @@ def test_the_audit_log_holds_every_request_of_the_run(world: World) -> None:
 def _counter(text: str, name: str) -> float:
     return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " "))
 
-
-_ = Path

@@ -13,7 +13,6 @@ say of query parameters (a 422 naming ``index`` otherwise).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,20 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.integration.access_world import BATCHES, LABS_REPORTS, World, build_world
+from tests.integration.access_world import BATCHES, LABS_REPORTS, World
 
 pytestmark = pytest.mark.integration
 
 ROLES = ("admin", "toy maker", "DE regulator", "toy lab", "public")
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, infra: Any) -> Iterator[World]:
-    built = build_world(infra, tmp_path_factory.mktemp("fuzz"))
-    try:
-        yield built
-    finally:
-        built.close()
 
 
 def test_no_request_of_any_role_breaks_the_document_or_the_server(world: World) -> None:
