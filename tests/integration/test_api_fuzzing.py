@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -38,12 +38,21 @@ def test_no_request_of_any_role_breaks_the_document_or_the_server(world: World) 
         @given(case=operation.as_strategy(), known=st.sampled_from([None, 0, 1, 2, 3]))
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def each_role_asks(case: Any, known: int | None) -> None:
+            assume(not _trailing_newline(case))
             if known is not None:  # most generated ids name nothing: ask about stored objects too
                 _name_stored_objects(case, known)
             for role in ROLES:
                 _call(case, world.keys.get(role))
 
         each_role_asks()
+
+
+def _trailing_newline(case: Any) -> bool:
+    """Whether a generated parameter ends in a newline: the generator reads a pattern's ``$`` as
+    Python does (it also matches before a final newline), where JSON Schema's ECMA-262 ``$``, and
+    the server, match only at the end. Such a value does not match the document's pattern."""
+    values = [*(case.path_parameters or {}).values(), *(case.query or {}).values()]
+    return any(isinstance(v, str) and v.endswith("\n") for v in values)
 
 
 def _name_stored_objects(case: Any, which: int) -> None:
