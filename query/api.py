@@ -41,7 +41,6 @@ from query.gate import Gate, signed_in
 from query.limits import RequestLimits, ServerLimits
 from query.metrics import ApiMetrics
 from query.params import ID_MAX, ID_PATTERN, identifier, moment
-from query.scope import ScopeReader
 from query.throttle import FailureThrottle
 from query.trust_api import trust_router
 from query.verification import Verifier
@@ -67,9 +66,6 @@ MAX_EVENTS = 10_000
 
 
 class ApiServices(Protocol):
-    def reader(self) -> ScopeReader:
-        """A reader for the calling thread."""
-
     def publish(self, lines: list[bytes]) -> PublishReport:
         """Validate and publish JSON events (one per item), bad ones to the dead-letter topic."""
 
@@ -118,6 +114,7 @@ _EVERY_ROUTE: dict[int | str, dict[str, Any]] = {
     414: {"description": "the query string is longer than the server takes"},
     422: {"description": "a malformed parameter, named"},
 }
+
 
 def create_api(services: ApiServices, now: Callable[[], datetime] = lambda: datetime.now(UTC),
                log_routes: APIRouter | None = None, *, metrics_public: bool = False,
@@ -303,13 +300,12 @@ def _optional_credentials(api: FastAPI) -> None:
     plain = api.openapi
 
     def document() -> dict[str, Any]:
-        if api.openapi_schema is None:
-            schema = plain()
-            for path in schema.get("paths", {}).values():
+        if api.openapi_schema is None:  # built once by FastAPI, and amended once here
+            for path in plain().get("paths", {}).values():
                 for operation in path.values():
                     if isinstance(operation, dict) and operation.get("security"):
                         operation["security"] = [{}, *operation["security"]]
-        return api.openapi_schema or plain()
+        return plain()  # FastAPI's cached document, amended
 
     api.openapi = document  # type: ignore[method-assign]
 

@@ -28,6 +28,7 @@ from traceability.access import (
     org_trace,
 )
 from traceability.errors import Unauthenticated
+from traceability.events import LabResult
 from traceability.scope import Recall, Report, Trace
 
 
@@ -83,16 +84,13 @@ class Gate:
 
     def may_read(self, principal: Principal, report: Report) -> bool:
         """Whether ``principal`` may read ``report`` in full (measurements and all)."""
-        lab, batch = report.current.lab_id, report.current.batch_id
-        if principal.role in ("admin", "lab", "public"):
-            return may_read_report(principal, lab, principal.role == "admin")
-        return may_read_report(principal, lab, self.may_read_batch(principal, batch))
+        return self.may_read_result(principal, report.current)
 
-    def may_read_lab_report(self, principal: Principal, lab_id: str, report_id: str) -> bool:
-        """Whether ``principal`` may read the lab's report in full (``False`` if it is unknown)."""
-        if principal.role == "public":
-            return False
-        return any(self.may_read(principal, r) for r in self._reader.reports(report_id, lab_id=lab_id))
+    def may_read_result(self, principal: Principal, result: LabResult) -> bool:
+        """Whether ``principal`` may read the report ``result`` is a version of, in full."""
+        if principal.role in ("admin", "lab", "public"):
+            return may_read_report(principal, result.lab_id, principal.role == "admin")
+        return may_read_report(principal, result.lab_id, self.may_read_batch(principal, result.batch_id))
 
     def may_read_batch(self, principal: Principal, batch_id: str) -> bool:
         if principal.role == "org":

@@ -13,6 +13,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from sinks.retry import Backoff
+
 
 class FailureThrottle:
     """Counts authentication failures per client over a sliding window.
@@ -29,7 +31,8 @@ class FailureThrottle:
     def __init__(self, *, free: int = 5, window_seconds: float = 60.0, first_delay: float = 0.25,
                  max_delay: float = 4.0, max_clients: int = 100_000,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._free, self._window, self._first, self._max = free, window_seconds, first_delay, max_delay
+        self._free, self._window = free, window_seconds
+        self._waits = Backoff(first=first_delay, cap=max_delay)
         self._max_clients = max_clients
         self._clock = clock
         self._failures: dict[str, deque[float]] = {}
@@ -40,7 +43,7 @@ class FailureThrottle:
         with self._lock:
             recent = self._recent(client)
             beyond = len(recent) - self._free
-        return 0.0 if beyond < 1 else min(self._max, self._first * 2 ** (beyond - 1))
+        return 0.0 if beyond < 1 else self._waits.delay(beyond)
 
     def failed(self, client: str) -> None:
         with self._lock:

@@ -69,7 +69,7 @@ def trust_router(services: TrustServices, timed: Callable[[str], Any]) -> APIRou
         with timed("verify"), driver_errors(ClickHouseUnavailable):
             found = services.verifier().report(lab, report, version=version,
                                                jurisdiction=verification_jurisdiction(principal, jurisdiction))
-            full = not public and services.gate().may_read_lab_report(principal, lab, report)
+            full = not public and services.gate().may_read_result(principal, found.version)
         return verification_json(found, public=not full)
 
     @router.post("/v1/verify", tags=["verification"], responses={422: {"description": "not a report credential"}})
