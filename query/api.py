@@ -32,6 +32,7 @@ from typing import Annotated, Any, Literal, Protocol, TypeVar
 import structlog
 from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from query import export
 from query.answers import recall_json, report_json, trace_json
@@ -44,6 +45,7 @@ from query.params import ID_MAX, ID_PATTERN, identifier, moment
 from query.throttle import FailureThrottle
 from query.trust_api import trust_router
 from query.verification import Verifier
+from query.web.pages import STATIC, assets_built, web_router
 from sinks.drivers import driver_errors
 from streams.publishing import PublishReport
 from traceability.access import Principal, write_refusal
@@ -127,7 +129,7 @@ def create_api(services: ApiServices, now: Callable[[], datetime] = lambda: date
         throttle: Slows clients after repeated failed authentications (default: 5 free a minute).
     """
     api = FastAPI(
-        title="Lotline", version="1", responses=_EVERY_ROUTE,
+        title="Lotline", version="1", responses=_EVERY_ROUTE, docs_url=None, redoc_url=None,  # docs: query.web
         description="Trace a batch, scope a recall, read a lab report, publish events. Every answer can be "
         "asked as known at a moment (`as_of`), and is cut to the caller's share (labs, organisations, "
         "regulators; see the README's access table). Errors: 401 an invalid credential, 403 a write as "
@@ -268,6 +270,10 @@ def create_api(services: ApiServices, now: Callable[[], datetime] = lambda: date
         return {"published": report.published, "rejected": len(reasons), "results": results}
 
     api.include_router(trust_router(services, timed))
+    api.include_router(web_router(services))
+    if not assets_built():
+        log.warning("the web pages' scripts are not built: run deploy/bootstrap.sh (or npm run build in web/)")
+    api.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     _optional_credentials(api)
     if log_routes is not None:  # the transparency log (`query.log_api.log_router`), wired by `lotline api`
         api.include_router(log_routes, dependencies=[Depends(caller)])  # public, but a bad credential is a 401

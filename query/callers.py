@@ -1,5 +1,7 @@
 """Who is calling: the FastAPI dependency every route takes (``Caller``), and what it needs.
 
+A request's credential is its ``Authorization`` header, or for a safe method without one, a web
+session's cookie (``query.web.session``): the same key, checked the same way.
 ``create_api`` puts an ``Authentication`` on the app's state; the dependency reads it from there,
 so routers defined in other modules (``query.trust_api``) authenticate the same way. The
 principal is also left in the request's state for the audit record (``query.auditing``).
@@ -17,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPBearer
 
 from query.throttle import FailureThrottle
+from query.web.session import session_authorization
 from traceability.access import Principal
 from traceability.errors import Unauthenticated
 
@@ -40,6 +43,15 @@ async def caller(request: Request, _scheme: Annotated[Any, Security(BEARER)]) ->
     Raises:
         Unauthenticated: the credential is not valid (after the client's throttle delay, if any).
     """
+    return await authenticated(request, request.headers.get("authorization") or session_authorization(request))
+
+
+async def authenticated(request: Request, authorization: str | None) -> Principal:
+    """The principal ``authorization`` names, with the throttle and the counters of failures.
+
+    Raises:
+        Unauthenticated: the credential is not valid (after the client's throttle delay, if any).
+    """
     auth: Authentication = request.app.state.authentication
     client = request.client.host if request.client else ""
     wait = auth.throttle.delay(client)
@@ -47,7 +59,7 @@ async def caller(request: Request, _scheme: Annotated[Any, Security(BEARER)]) ->
         auth.slowed()
         await asyncio.sleep(wait)
     try:
-        principal = await run_in_threadpool(auth.authenticate, request.headers.get("authorization"))
+        principal = await run_in_threadpool(auth.authenticate, authorization)
     except Unauthenticated:
         auth.throttle.failed(client)
         auth.failed()
@@ -59,4 +71,17 @@ async def caller(request: Request, _scheme: Annotated[Any, Security(BEARER)]) ->
     return principal
 
 
+async def reader(request: Request) -> Principal | None:
+    """A page's reader: the caller, or ``None`` when the session's key no longer works (revoked,
+    expired), so the page can send the browser to sign in again instead of answering a 401. A bad
+    ``Authorization`` header is still a 401: that is a client's mistake, not an old session."""
+    if "authorization" in request.headers:
+        return await caller(request, None)
+    try:
+        return await caller(request, None)
+    except Unauthenticated:
+        return None
+
+
 Caller = Annotated[Principal, Depends(caller)]
+Reader = Annotated[Principal | None, Depends(reader)]

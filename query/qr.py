@@ -6,7 +6,7 @@ from pathlib import Path
 
 import segno
 
-from query.pages import report_path
+from query.web.report_page import report_path
 from traceability.errors import BadParameter
 
 

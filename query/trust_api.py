@@ -1,5 +1,6 @@
 """The HTTP face of trusted reports: a report by its identity (lab and report id), its verification,
-a held credential's verification, and the QR landing page ``/r/{lab}/{report}``.
+and a held credential's verification (the QR landing page ``/r/{lab}/{report}`` is a web page:
+``query.web.pages``).
 
 Verification is public: it tells anyone whether a report is real and counts, never what only some
 roles may see (the measurements stay out of the page and of ``?public=true`` answers).
@@ -10,13 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Body, Path, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Body, Path, Query
 
 from query.answers import report_json, verification_json
 from query.callers import Caller
 from query.gate import Gate, signed_in
-from query.pages import report_page
 from query.params import ID_MAX, ID_PATTERN, identifier, moment
 from query.verification import Verifier
 from sinks.drivers import driver_errors
@@ -85,15 +84,5 @@ def trust_router(services: TrustServices, timed: Callable[[str], Any]) -> APIRou
         with timed("verify"), driver_errors(ClickHouseUnavailable):
             return verification_json(services.verifier().credential(
                 token, jurisdiction=verification_jurisdiction(principal, jurisdiction)))
-
-    @router.get("/r/{lab_id}/{report_id}", tags=["verification"], response_class=HTMLResponse,
-                responses={404: {"description": "unknown report"}})
-    def page(request: Request, principal: Caller, lab_id: LabId, report_id: ReportId) -> HTMLResponse:
-        """The QR landing page: the report's verification, readable on a phone."""
-        lab, report = identifier("lab_id", lab_id), identifier("report_id", report_id)
-        with timed("verify"), driver_errors(ClickHouseUnavailable):
-            found = services.verifier().report(lab, report)
-        json_url = str(request.url_for("verify", lab_id=lab, report_id=report)) + "?public=true"
-        return HTMLResponse(report_page(found, json_url=json_url))
 
     return router
