@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from html import escape
 from pathlib import Path
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from fastapi import APIRouter, Query, Request
@@ -30,6 +30,8 @@ from traceability.errors import BadParameter, ClickHouseUnavailable, NotFound, U
 
 #: Where ``npm run build`` (``web/``) puts the pages' scripts, styles and map geometry.
 STATIC = Path(__file__).parent / "static"
+#: Routes left out of the OpenAPI document: pages for browsers (the report page alone is documented).
+_BROWSER_ONLY: dict[str, Any] = {"include_in_schema": False}
 #: The most a sign-in form may carry (a key, a token, a path): anything longer is not ours.
 _MAX_FORM_BYTES = 16 * 1024
 
@@ -48,21 +50,21 @@ def assets_built() -> bool:
 
 
 def web_router(services: WebServices) -> APIRouter:
-    router = APIRouter(include_in_schema=False)
+    router = APIRouter()
 
-    @router.get("/", response_class=HTMLResponse)
+    @router.get("/", response_class=HTMLResponse, **_BROWSER_ONLY)
     def home(request: Request, who: Reader) -> Response:
         reader = who or PUBLIC
         return _page(request, "Trace and verify", _home(reader), reader, script="home.js", forget=who is None)
 
-    @router.get("/sign-in", response_class=HTMLResponse)
+    @router.get("/sign-in", response_class=HTMLResponse, **_BROWSER_ONLY)
     def sign_in_form(request: Request, who: Reader, next: str = "/", expired: bool = False) -> Response:
         note = "Your session has ended: sign in again." if expired or who is None else ""
         token = session.csrf_token(request)
         return _page(request, "Sign in", _sign_in(session.local_target(next), note, token), who or PUBLIC,
                      forget=who is None, csrf=token)
 
-    @router.post("/sign-in", response_class=HTMLResponse)
+    @router.post("/sign-in", response_class=HTMLResponse, **_BROWSER_ONLY)
     async def sign_in(request: Request) -> Response:
         form = await _form(request)
         target = session.local_target(form.get("next"))
@@ -85,7 +87,7 @@ def web_router(services: WebServices) -> APIRouter:
         request.state.principal = who
         return response
 
-    @router.post("/sign-out")
+    @router.post("/sign-out", **_BROWSER_ONLY)
     async def sign_out(request: Request) -> Response:
         form = await _form(request)
         problem = session.csrf_problem(request, form.get("csrf"))
@@ -96,7 +98,7 @@ def web_router(services: WebServices) -> APIRouter:
         session.close_session(response)
         return response
 
-    @router.get("/search")
+    @router.get("/search", **_BROWSER_ONLY)
     def search(request: Request, who: Reader,
                q: Annotated[str, Query(max_length=2048)] = "") -> Response:
         reader = who or PUBLIC
@@ -111,16 +113,16 @@ def web_router(services: WebServices) -> APIRouter:
                                                   asked), reader, status=422)
         return RedirectResponse(f"/batches/{quote(batch, safe='')}", status_code=303)
 
-    @router.get("/batches/{batch_id}", response_class=HTMLResponse)
+    @router.get("/batches/{batch_id}", response_class=HTMLResponse, **_BROWSER_ONLY)
     def batch_page(request: Request, who: Reader, batch_id: str) -> Response:
         return _batch_page(request, who, batch_id, "batch", f"Batch {batch_id}")
 
-    @router.get("/batches/{batch_id}/recall", response_class=HTMLResponse)
+    @router.get("/batches/{batch_id}/recall", response_class=HTMLResponse, **_BROWSER_ONLY)
     def recall_page(request: Request, who: Reader, batch_id: str) -> Response:
         return _batch_page(request, who, batch_id, "recall", f"Recall scope of {batch_id}")
 
     @router.get("/r/{lab_id}/{report_id}", tags=["verification"], response_class=HTMLResponse,
-                include_in_schema=True, responses={404: {"description": "unknown report"}})
+                responses={404: {"description": "unknown report"}})
     def report(request: Request, who: Reader, lab_id: LabId, report_id: ReportId) -> Response:
         """The QR landing page: the report's verification, readable on a phone; the measurements and the
         version history for a reader who may read the report in full."""
@@ -140,7 +142,7 @@ def web_router(services: WebServices) -> APIRouter:
             session.close_session(response)
         return response
 
-    @router.get("/docs", response_class=HTMLResponse)
+    @router.get("/docs", response_class=HTMLResponse, **_BROWSER_ONLY)
     def docs(request: Request, who: Reader) -> Response:
         main = '<main id="main"><div id="swagger-ui"></div></main><script src="/static/swagger-ui-bundle.js"></script>'
         return _page(request, "API docs", main, who or PUBLIC, styles=("swagger-ui.css",), script="docs.js")
