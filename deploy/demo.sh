@@ -99,6 +99,12 @@ sleep 1
 lotline audit --since 5m --limit 12
 
 echo
+echo "== the web pages: $api/"
+echo "  sign in at $api/sign-in as the brand ($brand)"
+echo "  or as the German regulator ($regulator), then open:"
+echo "  $api/batches/TOY-CAR-2611-01            (the toy car: its chain as a graph, click the failed pigment lot)"
+echo "  $api/batches/PIG-RED-2610-07/recall     (the recall: shipments to sort and filter, a chart, a map, CSV/XLSX)"
+echo
 echo "The stack keeps running. Try:"
 echo "  lotline trace TOY-DOLL-2611-01 --json        lotline recall PIG-RED-2610-07 --csv recall.csv"
 echo "  curl -H \"Authorization: Bearer $brand\" $api/v1/batches/TOY-CAR-2611-01/trace    (the brand's key; API docs: $api/docs)"

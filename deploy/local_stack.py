@@ -116,6 +116,8 @@ def up(stack: StackConfig, say: Any = print) -> StackState:
         say(f"starting the HTTP API on http://{stack.api_host}:{port} (docs at /docs) …")
         state.processes["api"] = start_api(state_dir, stack.api_host, port)
         wait_for_port(port, 30, state.processes["api"])
+    say(f"web pages: http://{stack.api_host}:{state.ports['api']}/  (sign in with a key from "
+        "'lotline principals add'; API docs at /docs)")
     state.save(state_dir)
     return state
 

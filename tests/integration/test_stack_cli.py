@@ -54,6 +54,9 @@ def test_the_stack_starts_once_serves_publish_and_sync_and_stops_only_its_own_pr
         with urllib.request.urlopen(asked, timeout=10) as answer:
             assert json.load(answer)["batch_id"] == "TOY-8-00001"  # the API `stack up` started answers
         assert f"http://127.0.0.1:{api}" in lotline(state, "stack", "status").stdout
+        assert f"web pages: http://127.0.0.1:{api}/" in first.stdout
+        with urllib.request.urlopen(f"http://127.0.0.1:{api}/sign-in", timeout=10) as page:
+            assert 'name="key"' in page.read().decode()  # the pages are served by the same API
 
         # a recorded pid that now belongs to someone else is left alone
         saved = StackState.load(state)
