@@ -71,7 +71,7 @@ async def authenticated(request: Request, authorization: str | None) -> Principa
     return principal
 
 
-async def reader(request: Request) -> Principal | None:
+async def reader(request: Request, _scheme: Annotated[Any, Security(BEARER)]) -> Principal | None:
     """A page's reader: the caller, or ``None`` when the session's key no longer works (revoked,
     expired), so the page can send the browser to sign in again instead of answering a 401. A bad
     ``Authorization`` header is still a 401: that is a client's mistake, not an old session."""
