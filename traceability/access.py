@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeAlias
 
-from traceability.scope import Affected, Recall, Related, Trace, totals
+from traceability.scope import Affected, Completeness, Recall, Related, Report, Trace, totals
 
 Role: TypeAlias = Literal["lab", "org", "regulator", "admin", "public"]
 #: The roles a principal can be given (the public is nobody's role: it is the absence of a credential).
@@ -204,7 +204,8 @@ def org_trace(trace: Trace, org_id: str, involved: Callable[[str], bool]) -> tup
         reports=len(trace.reports) - len(reports),
     )
     return replace(trace, production=production, upstream=upstream, downstream=downstream, links=links,
-                   reports=reports, shipments=shipments), withheld
+                   reports=reports, shipments=shipments,
+                   completeness=_completeness(trace.completeness, reports, involved)), withheld
 
 
 def org_recall(recall: Recall, org_id: str, involved: Callable[[str], bool]) -> tuple[Recall, Withheld]:
@@ -222,7 +223,16 @@ def org_recall(recall: Recall, org_id: str, involved: Callable[[str], bool]) -> 
         reports=len(recall.reports) - len(reports),
     )
     return replace(recall, affected=affected, productions=productions, shipments=shipments, by_country=by_country,
-                   by_recipient=by_recipient, reports=reports), withheld
+                   by_recipient=by_recipient, reports=reports,
+                   completeness=_completeness(recall.completeness, reports, involved)), withheld
+
+
+def _completeness(found: Completeness, reports: tuple[Report, ...], involved: Callable[[str], bool]) -> Completeness:
+    """The gaps an org may be told of: which labs tested other parties' batches, and what other parties
+    shipped, are theirs; a batch with no production record is a gap in the chain whoever made it."""
+    labs = {r.current.lab_id for r in reports}
+    return replace(found, unregistered_labs=tuple(lab for lab in found.unregistered_labs if lab in labs),
+                   shipped_without_production=tuple(b for b in found.shipped_without_production if involved(b)))
 
 
 def _related(batches: tuple[Related, ...], involved: Callable[[str], bool]) -> tuple[tuple[Related, ...], int]:

@@ -1,12 +1,14 @@
 // Builds the web pages into ../query/web/static, which the API serves at /static (never committed).
 // `npm ci && npm run build`; deploy/bootstrap.sh runs it when a source is newer than the build.
 import { build } from "esbuild";
-import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const out = join(here, "..", "query", "web", "static");
+const served = join(here, "..", "query", "web", "static");
+// Built beside the served folder and swapped in at the end, so a running server never serves half a build.
+const out = `${served}.next`;
 const pages = ["batch", "recall", "home", "docs"];
 
 await rm(out, { recursive: true, force: true });
@@ -35,4 +37,6 @@ const copies = [
 for (const [from, to] of copies) await copyFile(join(here, "node_modules", from), join(out, to));
 const sizes = Object.fromEntries(Object.entries(result.metafile.outputs).map(([f, o]) => [f.split("/").pop(), o.bytes]));
 await writeFile(join(out, "build.json"), JSON.stringify({ built: new Date().toISOString(), sizes }, null, 1));
+await rm(served, { recursive: true, force: true });
+await rename(out, served);
 console.log(`web: built ${Object.keys(sizes).filter((f) => !f.endsWith(".map")).length} files into query/web/static`);

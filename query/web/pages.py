@@ -175,8 +175,7 @@ def _to_report(request: Request, services: WebServices, who: Principal, lab_id: 
     except NotFound:
         return _page(request, "Search", _home(who, f"No report {lab_id}/{report_id} is known.", ""), who,
                      status=404)
-    batch = quote(found.version.batch_id, safe="")
-    return RedirectResponse(f"/batches/{batch}?report={quote(f'{lab_id}/{report_id}', safe='')}", status_code=303)
+    return RedirectResponse(f"/batches/{quote(found.version.batch_id, safe='')}", status_code=303)
 
 
 def _report_in_url(text: str) -> tuple[str, str] | None:

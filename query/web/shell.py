@@ -53,7 +53,7 @@ def batch_shell(page: str, batch_id: str) -> str:
     """The ``<main>`` a page script (``batch`` or ``recall``) renders into."""
     return (
         f'<main id="main" data-page="{escape(page)}" data-batch-id="{escape(batch_id)}">'
-        '<div id="app" aria-live="polite"><p class="note">Loading…</p>'
+        '<div id="app"><p class="note" role="status">Loading…</p>'
         "<noscript><p>This page needs JavaScript. The same answer is in the API "
         f'(<a href="/docs">docs</a>).</p></noscript></div></main>'
     )

@@ -48,6 +48,7 @@ PRINCIPALS = {
 class WebWorld:
     dep: Deployment
     base: str  # http://127.0.0.1:PORT
+    before_signed: str  # a moment (to the second) after the lineage was stored and before the signed reports
     keys: dict[str, str] = field(default_factory=dict)
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
@@ -63,11 +64,11 @@ class WebWorld:
 def build_web_world(infra: Any, root: Path) -> WebWorld:
     dep = _deploy(infra, root)
     dep.start_worker()
-    _publish_demo(dep, root)
+    before_signed = _publish_demo(dep, root)
     _publish(dep, root / "deep.jsonl", _deep_chain())
     dep.sync()
     port = free_port()
-    world = WebWorld(dep, f"http://127.0.0.1:{port}")
+    world = WebWorld(dep, f"http://127.0.0.1:{port}", before_signed)
     for name, (role, party) in PRINCIPALS.items():
         world.keys[name] = dep.key(role, **party)
     server = uvicorn.Server(uvicorn_config(create_api(dep.services()), "127.0.0.1", port, ServerLimits(),
@@ -88,8 +89,9 @@ def artifacts() -> Path:
     return root
 
 
-def _publish_demo(dep: Deployment, root: Path) -> None:
-    """As deploy/demo.sh: the sample, the Yiwu lab's reports signed with its registered key, a forgery."""
+def _publish_demo(dep: Deployment, root: Path) -> str:
+    """As deploy/demo.sh: the sample, the Yiwu lab's reports signed with its registered key, a forgery.
+    Returns a moment after the unsigned part was stored and before the signed reports were sent."""
     sample = root / "sample.jsonl"
     _ok(dep.lotline("sample", "--out", str(sample)))
     lines = sample.read_text().splitlines()
@@ -98,6 +100,9 @@ def _publish_demo(dep: Deployment, root: Path) -> None:
     (root / "cti.jsonl").write_text("\n".join(signed) + "\n")
     _ok(dep.lotline("publish", str(root / "unsigned.jsonl")))
     dep.sync()
+    time.sleep(1.1)  # rows are stamped to the second: the moment falls strictly between the two parts
+    between = _t(datetime.now(UTC))
+    time.sleep(1.1)
     _ok(dep.lotline("keys", "new", "--lab", "LAB-CTI-YW", "--out", str(root / "cti"), "--force"))
     kid = json.loads((root / "cti.pub.jwk").read_text())["kid"]
     month_ago = (datetime.now(UTC) - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -113,6 +118,7 @@ def _publish_demo(dep: Deployment, root: Path) -> None:
     done = dep.lotline("publish", "--sign-with", str(root / "impostor.key.pem"), "--kid", kid, "--accreditation",
                        "CNAS L1234", str(root / "forged.jsonl"))
     assert done.returncode in (0, 1), done.stdout + done.stderr  # 1: refused at the door is fine too
+    return between
 
 
 def _deep_chain() -> list[dict[str, Any]]:

@@ -203,3 +203,19 @@ def test_an_orgs_recall_keeps_quantities_and_totals_of_its_own_shipments_only() 
     assert [(t.key, t.quantity) for t in mine.by_country] == [("DE", 5.0), ("FR", 2.0)]
     assert [(t.key, t.quantity) for t in mine.by_recipient] == [("ORG-B", 5.0), ("ORG-A", 2.0)]
     assert withheld == Withheld(batches=1, productions=1, shipments=1, reports=0)
+
+
+def test_an_org_is_told_of_gaps_in_the_chain_but_not_which_labs_tested_or_what_others_shipped() -> None:
+    theirs = Report(LabResult("ev-P", "R-P", 1, "LAB-UNREG", "PIGMENT", "S", "M", "fail", T, T, ()), (), False)
+    gaps = Completeness(unsourced_batches=("PIGMENT",), shipped_without_production=("PIGMENT", "TOY"),
+                        unregistered_labs=("LAB-UNREG",))
+    trace = Trace(batch_id="TOY", as_of=None, status="at_risk", risk_sources=("PIGMENT",), production=None,
+                  upstream=(Related("PIGMENT", 1, "failed", "P-PIGMENT"),), downstream=(), links=(),
+                  reports=(theirs,), shipments=(), completeness=gaps)
+    mine, _ = org_trace(trace, "ORG-A", {"TOY"}.__contains__)
+    assert mine.completeness == Completeness(unsourced_batches=("PIGMENT",), shipped_without_production=("TOY",))
+    recall = Recall(batch_id="TOY", as_of=None, status="at_risk", risk_sources=("PIGMENT",), affected=(),
+                    productions=(), shipments=(), by_country=(), by_recipient=(), reports=(theirs,),
+                    completeness=gaps)
+    assert org_recall(recall, "ORG-A", {"TOY"}.__contains__)[0].completeness == mine.completeness
+    assert org_trace(trace, "ORG-P", {"TOY", "PIGMENT"}.__contains__)[0].completeness == gaps  # its own lab's
