@@ -4,7 +4,7 @@
 # on the 2-core machine. Arguments: --quick for small sizes (a smoke run of every script, ~6 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash deploy/bootstrap.sh >/dev/null
+bash deploy/bootstrap.sh --with-browser >/dev/null  # bench/web.py drives Debian's Chromium
 .venv/bin/pip install --quiet -e '.[bench]'
 py=.venv/bin/python
 
@@ -15,6 +15,7 @@ if [[ "${1:-}" == "--quick" ]]; then
     queries=(--sizes 100000 --runs 10)
     memory=(--raw-lots 200 --components 1400 --products 2400)
     access=(--runs 20 --raw-lots 40 --components 450 --products 600 --recall-size 150 --principals 20)
+    web=(--runs 3 --hub-toys 200)
 else
     ingest=(--reports 100000 --rounds 2)
     lineage=()
@@ -22,10 +23,11 @@ else
     queries=(--sizes 1000000,10000000 --runs 20)
     memory=()
     access=()
+    web=()
 fi
 
 began=$SECONDS
-for bench in ingest lineage freshness memory queries access; do
+for bench in ingest lineage freshness memory queries access web; do
     echo "== bench/$bench.py" >&2
     args="$bench[@]"
     "$py" "bench/$bench.py" "${!args}"

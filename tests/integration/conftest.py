@@ -305,9 +305,12 @@ def web_world(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         built.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium, headless, driven by Playwright (its own browser downloads are never used)."""
+    """Debian's Chromium, headless, driven by Playwright (its own browser downloads are never used).
+
+    One per module, not per session: Playwright's sync API keeps an event loop running in the main
+    thread while it is started, and the tests after the browser's module call ``asyncio.run``."""
     from playwright.sync_api import sync_playwright
 
     from tests.integration.web_world import CHROMIUM, CHROMIUM_ARGS
