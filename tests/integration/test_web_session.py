@@ -177,3 +177,15 @@ def _eventually(check: Callable[[], bool], timeout: float = 10) -> None:
     while not check():
         assert time.monotonic() < deadline, "the condition never held"
         time.sleep(0.2)
+
+
+@pytest.mark.parametrize("reader, full", [("lab", True), ("regulator", True), ("admin", True), ("brand", False),
+                                          (None, False)])
+def test_the_report_page_shows_measurements_and_versions_only_to_who_may_read_the_report(
+        web_world: WebWorld, browser_like: httpx.Client, reader: str | None, full: bool) -> None:
+    if reader:
+        sign_in(browser_like, web_world.keys[reader])
+    page = browser_like.get("/r/LAB-CTI-YW/RPT-CTI-0002")  # the failing pigment report: the brand had no hand
+    assert page.status_code == 200 and "Authentic report" in page.text
+    assert ('id="measurements"' in page.text) is full and ('id="versions"' in page.text) is full
+    assert ("Pb (soluble)" in page.text) is full
