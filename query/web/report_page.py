@@ -65,7 +65,7 @@ def _facts(v: Verification) -> list[tuple[str, str]]:
     rows = [
         ("Report", escape(f"{r.report_id}, version {r.report_version}")),
         ("Batch", f'<a href="/batches/{quote(r.batch_id, safe="")}">{batch}</a>'),
-        ("Verdict", escape(r.verdict.upper() if r.verdict == "fail" else r.verdict)),
+        ("Verdict", _verdict(r.verdict)),
         ("Method", escape(r.method)),
         ("Tested", escape(date_text(r.tested_at))),
         ("Issued", escape(date_text(r.issued_at))),
