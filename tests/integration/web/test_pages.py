@@ -21,8 +21,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.integration.browsing import PHONE, Reader, new_reader
-from tests.integration.web_world import DEEP_TOP, FAILED_REPORT, PIGMENT, TOY, WebWorld
+from tests.integration.web.browsing import PHONE, Reader, new_reader
+from tests.integration.web.world import DEEP_TOP, FAILED_REPORT, PIGMENT, TOY, WebWorld
 
 pytestmark = [pytest.mark.integration, pytest.mark.web]
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.integration.web_world import WebWorld, artifacts
+from tests.integration.web.world import WebWorld, artifacts
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}

@@ -84,7 +84,7 @@ def build_web_world(infra: Any, root: Path) -> WebWorld:
 
 def artifacts() -> Path:
     """Where the browser tests leave their screenshots (``LOTLINE_TEST_ARTIFACTS``, default tests/artifacts)."""
-    root = Path(os.environ.get("LOTLINE_TEST_ARTIFACTS", Path(__file__).parents[1] / "artifacts")) / "web"
+    root = Path(os.environ.get("LOTLINE_TEST_ARTIFACTS", Path(__file__).parents[2] / "artifacts")) / "web"
     root.mkdir(parents=True, exist_ok=True)
     return root
 

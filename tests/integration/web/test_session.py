@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from query.principals import PrincipalStore
-from tests.integration.web_world import PIGMENT, TOY, WebWorld
+from tests.integration.web.world import PIGMENT, TOY, WebWorld
 
 pytestmark = [pytest.mark.integration, pytest.mark.web]
 
