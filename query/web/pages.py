@@ -122,14 +122,18 @@ def web_router(services: WebServices) -> APIRouter:
         return _batch_page(request, who, batch_id, "recall", f"Recall scope of {batch_id}")
 
     @router.get("/r/{lab_id}/{report_id}", tags=["verification"], response_class=HTMLResponse,
-                responses={404: {"description": "unknown report"}})
+                responses={404: {"description": "unknown report (a page saying so)", "content": {"text/html": {}}}})
     def report(request: Request, who: Reader, lab_id: LabId, report_id: ReportId) -> Response:
         """The QR landing page: the report's verification, readable on a phone; the measurements and the
         version history for a reader who may read the report in full."""
         lab, report_id = identifier("lab_id", lab_id), identifier("report_id", report_id)
         reader = who or PUBLIC
         with driver_errors(ClickHouseUnavailable):
-            found = services.verifier().report(lab, report_id)
+            try:
+                found = services.verifier().report(lab, report_id)
+            except NotFound:
+                return _page(request, "Unknown report", _unknown_report(lab, report_id), reader, status=404,
+                             forget=who is None)
             full = None
             if services.gate().may_read_result(reader, found.version):
                 full = FullView(services.gate().report(reader, report_id, None, lab_id=lab))
@@ -239,6 +243,18 @@ def _home(who: Principal, problem: str = "", query: str = "") -> str:
             "and every test on any of them; from there, its recall scope. A report's verification URL works too.</p>"
         )
     return f'<main id="main"><h1>Lotline</h1>{alert}{body}<p><a href="/docs">API docs</a></p></main>'
+
+
+def _unknown_report(lab_id: str, report_id: str) -> str:
+    """The QR page of a report Lotline does not know: a shopper must not read it as a verification."""
+    return (
+        f'<main id="main" class="report"><h1>Report {escape(lab_id)}/{escape(report_id)}</h1>'
+        '<div class="badge bad" role="alert"><span class="sym" aria-hidden="true">✘</span>'
+        "<strong>Lotline knows no such report</strong></div>"
+        f"<p>No report {escape(report_id)} of the lab {escape(lab_id)} has been published to Lotline. If it was "
+        "issued in the last few minutes, try again shortly; otherwise ask the lab named on the document, and "
+        "do not rely on the report until it can be verified here.</p></main>"
+    )
 
 
 def _sign_in(target: str, note: str, csrf: str) -> str:

@@ -98,6 +98,7 @@ def test_every_role_reads_exactly_its_share_and_forbidden_answers_like_unknown(w
             assert ("measurements" in verified.json()) is full, f"{caller.name} verifies {report}"
             page = api.get(f"/r/{lab}/{report}")
             assert page.status_code == 200 and report in page.text
+            assert ('id="measurements"' in page.text) is full, f"{caller.name} opens the page of {report}"
         assert api.get(f"/v1/labs/LAB-PIG/reports/{NOBODY_REPORT}/verify").status_code == 404
         assert api.get("/healthz").status_code == 200
         metrics = api.get("/metrics")

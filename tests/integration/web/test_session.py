@@ -189,3 +189,10 @@ def test_the_report_page_shows_measurements_and_versions_only_to_who_may_read_th
     assert page.status_code == 200 and "Authentic report" in page.text
     assert ('id="measurements"' in page.text) is full and ('id="versions"' in page.text) is full
     assert ("Pb (soluble)" in page.text) is full
+
+
+def test_the_qr_page_of_a_report_nobody_published_says_so_as_a_page(browser_like: httpx.Client) -> None:
+    page = browser_like.get("/r/LAB-CTI-YW/RPT-CTI-9999")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "Lotline knows no such report" in page.text and "do not rely on the report" in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")

@@ -54,8 +54,8 @@ class WebWorld:
     _thread: threading.Thread | None = None
 
     def close(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
+        if self._server is not None:  # the tests are done with it: no connection is waited for
+            self._server.should_exit = self._server.force_exit = True
         if self._thread is not None:
             self._thread.join(15)
         _dismantle(self.dep)
@@ -65,7 +65,6 @@ def build_web_world(infra: Any, root: Path) -> WebWorld:
     dep = _deploy(infra, root)
     dep.start_worker()
     before_signed = _publish_demo(dep, root)
-    _publish(dep, root / "deep.jsonl", _deep_chain())
     dep.sync()
     port = free_port()
     world = WebWorld(dep, f"http://127.0.0.1:{port}", before_signed)
@@ -98,6 +97,8 @@ def _publish_demo(dep: Deployment, root: Path) -> str:
     signed = [line for line in lines if '"type": "lab_result"' in line and '"lab_id": "LAB-CTI-YW"' in line]
     (root / "unsigned.jsonl").write_text("\n".join(line for line in lines if line not in signed) + "\n")
     (root / "cti.jsonl").write_text("\n".join(signed) + "\n")
+    with (root / "unsigned.jsonl").open("a") as unsigned:  # with the deep chain: one publish, one sync
+        unsigned.writelines(json.dumps(e) + "\n" for e in _deep_chain())
     _ok(dep.lotline("publish", str(root / "unsigned.jsonl")))
     dep.sync()
     time.sleep(1.1)  # rows are stamped to the second: the moment falls strictly between the two parts
@@ -145,11 +146,6 @@ def _made(event_id: str, inputs: list[str], output: str, at: datetime) -> dict[s
     return {"type": "production", "event_id": event_id, "org_id": "ORG-DEEP", "site": "Deep works",
             "occurred_at": _t(at), "inputs": [{"batch_id": b, "quantity": 12.5, "unit": "kg"} for b in inputs],
             "outputs": [{"batch_id": output, "product_id": f"SKU-{output}", "quantity": 1000.0, "unit": "ea"}]}
-
-
-def _publish(dep: Deployment, path: Path, events: list[dict[str, Any]]) -> None:
-    path.write_text("".join(json.dumps(e) + "\n" for e in events))
-    _ok(dep.lotline("publish", str(path)))
 
 
 def _t(moment: datetime) -> str:
