@@ -13,7 +13,9 @@ say of query parameters (a 422 naming ``index`` otherwise).
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 import schemathesis
@@ -21,11 +23,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from query.params import ID_PATTERN
 from tests.integration.access_world import BATCHES, LABS_REPORTS, World
 
 pytestmark = pytest.mark.integration
 
 ROLES = ("admin", "toy maker", "DE regulator", "toy lab", "public")
+_ID = re.compile(ID_PATTERN.removeprefix("^").removesuffix("$"))
 
 
 def test_no_request_of_any_role_breaks_the_document_or_the_server(world: World) -> None:
@@ -38,7 +42,7 @@ def test_no_request_of_any_role_breaks_the_document_or_the_server(world: World) 
         @given(case=operation.as_strategy(), known=st.sampled_from([None, 0, 1, 2, 3]))
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def each_role_asks(case: Any, known: int | None) -> None:
-            assume(not _trailing_newline(case))
+            assume(not _trailing_newline(case) and not _decodes_to_another_value(case))
             if known is not None:  # most generated ids name nothing: ask about stored objects too
                 _name_stored_objects(case, known)
             for role in ROLES:
@@ -53,6 +57,16 @@ def _trailing_newline(case: Any) -> bool:
     the server, match only at the end. Such a value does not match the document's pattern."""
     values = [*(case.path_parameters or {}).values(), *(case.query or {}).values()]
     return any(isinstance(v, str) and v.endswith("\n") for v in values)
+
+
+def _decodes_to_another_value(case: Any) -> bool:
+    """Whether a path parameter reaches the server as a value the document does not allow. The
+    generator sometimes sends, for ``^[!-.0-~]+$``, an id it has percent-encoded as ``D%EF%BF%BD``:
+    U+FFFD, the encoder's stand-in for a character it could not encode. That is not the
+    schema-valid value the positive-data check assumes, so the case is set aside (seen once in
+    several thousand, with one seed)."""
+    sent = (unquote(v) for v in (case.path_parameters or {}).values() if isinstance(v, str))
+    return any(not _ID.fullmatch(value) for value in sent)
 
 
 def _name_stored_objects(case: Any, which: int) -> None:
