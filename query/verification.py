@@ -46,6 +46,14 @@ class Verifier:
             UnknownReport: the lab issued no such report (version), as of ``as_of``.
             UnknownRegulator: ``jurisdiction`` names no regulator.
         """
+        return self.report_and_versions(lab_id, report_id, version=version, jurisdiction=jurisdiction,
+                                        as_of=as_of)[0]
+
+    def report_and_versions(self, lab_id: str, report_id: str, *, version: int | None = None,
+                            jurisdiction: str | None = None, as_of: datetime | None = None
+                            ) -> tuple[Verification, Report]:
+        """``report``, with the stored report it was read from (every version and its standing), for a
+        page that shows the version history without reading the report again."""
         found = self._reader.report(report_id, as_of, lab_id=lab_id)
         versions = [found.current, *found.superseded]
         asked = found.current if version is None else _version(versions, version, f"{lab_id}/{report_id}")
@@ -57,7 +65,7 @@ class Verifier:
             asked, found.standing(asked), [(v, found.standing(v)) for v in versions], lab=lab, bodies=bodies,
             regulator=regulator, published=True, logged=self._logged(asked.event_id),
             claimed_accreditation=signed.claimed_accreditation if signed else "",
-        )
+        ), found
 
     def credential(self, token: str, *, jurisdiction: str | None = None) -> Verification:
         """A credential held by the reader, judged now against the registry.

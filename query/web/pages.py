@@ -22,7 +22,7 @@ from query.params import identifier
 from query.trust_api import LabId, ReportId
 from query.verification import Verifier
 from query.web import session
-from query.web.report_page import FullView, report_page
+from query.web.report_page import FullView, report_main
 from query.web.shell import PAGE_HEADERS, batch_shell, document
 from sinks.drivers import driver_errors
 from traceability.access import PUBLIC, Principal
@@ -109,8 +109,8 @@ def web_router(services: WebServices) -> APIRouter:
         try:
             batch = identifier("batch_id", asked)
         except BadParameter as exc:
-            return _page(request, "Search", _home(reader, f"Not a batch id or a verification URL: {exc.reason}.",
-                                                  asked), reader, status=422)
+            problem = f"Not a batch id or a verification URL: {exc.reason}."
+            return _page(request, "Search", _home(reader, problem), reader, status=422)
         return RedirectResponse(f"/batches/{quote(batch, safe='')}", status_code=303)
 
     @router.get("/batches/{batch_id}", response_class=HTMLResponse, **_BROWSER_ONLY)
@@ -130,21 +130,14 @@ def web_router(services: WebServices) -> APIRouter:
         reader = who or PUBLIC
         with driver_errors(ClickHouseUnavailable):
             try:
-                found = services.verifier().report(lab, report_id)
+                found, stored = services.verifier().report_and_versions(lab, report_id)
             except NotFound:
                 return _page(request, "Unknown report", _unknown_report(lab, report_id), reader, status=404,
                              forget=who is None)
-            full = None
-            if services.gate().may_read_result(reader, found.version):
-                full = FullView(services.gate().report(reader, report_id, None, lab_id=lab))
+            full = FullView(stored) if services.gate().may_read_result(reader, found.version) else None
         json_url = str(request.url_for("verify", lab_id=lab, report_id=report_id)) + "?public=true"
-        token = session.csrf_token(request)
-        page = report_page(found, json_url=json_url, who=reader, csrf=token, full=full)
-        response = HTMLResponse(page, headers=PAGE_HEADERS)
-        session.keep_csrf(response, token)
-        if who is None:
-            session.close_session(response)
-        return response
+        main = report_main(found, json_url=json_url, who=reader, full=full)
+        return _page(request, f"Report {lab}/{report_id}", main, reader, forget=who is None)
 
     @router.get("/docs", response_class=HTMLResponse, **_BROWSER_ONLY)
     def docs(request: Request, who: Reader) -> Response:
@@ -164,7 +157,7 @@ def _batch_page(request: Request, who: Principal | None, batch_id: str, page: st
     try:
         identifier("batch_id", batch_id)
     except BadParameter as exc:
-        return _page(request, "Not a batch id", _home(who, f"Not a batch id: {exc.reason}.", batch_id), who,
+        return _page(request, "Not a batch id", _home(who, f"Not a batch id: {exc.reason}."), who,
                      status=422)
     return _page(request, title, batch_shell(page, batch_id), who, styles=(f"{page}.css",), script=f"{page}.js")
 
@@ -177,7 +170,7 @@ def _to_report(request: Request, services: WebServices, who: Principal, lab_id: 
         with driver_errors(ClickHouseUnavailable):
             found = services.verifier().report(lab_id, report_id)
     except NotFound:
-        return _page(request, "Search", _home(who, f"No report {lab_id}/{report_id} is known.", ""), who,
+        return _page(request, "Search", _home(who, f"No report {lab_id}/{report_id} is known."), who,
                      status=404)
     return RedirectResponse(f"/batches/{quote(found.version.batch_id, safe='')}", status_code=303)
 
@@ -228,7 +221,7 @@ def _page(request: Request, title: str, main: str, who: Principal, *, status: in
     return response
 
 
-def _home(who: Principal, problem: str = "", query: str = "") -> str:
+def _home(who: Principal, problem: str = "") -> str:
     alert = f'<p class="error" role="alert">{escape(problem)}</p>' if problem else ""
     if who.role == "public":
         body = (

@@ -14,7 +14,6 @@ from html import escape
 from urllib.parse import quote
 
 from query.render.answers import date_text
-from query.web.shell import document
 from traceability.access import Principal
 from traceability.events import LabResult
 from traceability.scope import Report
@@ -35,22 +34,21 @@ class FullView:
     history: Report  # every stored version, with its standing
 
 
-def report_page(v: Verification, *, json_url: str, who: Principal, csrf: str, full: FullView | None = None) -> str:
-    """The page of a verified report version; ``full`` adds the measurements and the version history."""
+def report_main(v: Verification, *, json_url: str, who: Principal, full: FullView | None = None) -> str:
+    """The ``<main>`` of a verified report version's page; ``full`` adds the measurements and the history."""
     r = v.version
     symbol, headline, css = _BADGE.get(v.standing.outcome, ("✘", f"Not authentic ({v.standing.outcome})", "bad"))
     title = f"{r.lab_id}/{r.report_id}"
     items = "".join(f"<dt>{escape(k)}</dt><dd>{value}</dd>" for k, value in _facts(v))
     here = report_path(r.lab_id, r.report_id)
     more = (_measurements(r) + _history(full.history, v)) if full else _signed_out_hint(who, here)
-    main = (
+    return (
         f'<main id="main" class="report"><h1>Report {escape(title)}</h1>'
         f'<div class="badge {css}" role="status"><span class="sym" aria-hidden="true">{symbol}</span>'
         f'<strong>{escape(headline)}</strong></div><dl class="facts">{items}</dl>{more}'
         f'<footer>Checked by Lotline against the lab registry. <a href="{escape(json_url)}">This answer as JSON</a>.'
         "</footer></main>"
     )
-    return document(f"Report {title}", main, who=who, csrf=csrf)
 
 
 def report_path(lab_id: str, report_id: str) -> str:

@@ -25,7 +25,7 @@ PAGE_HEADERS = {
 
 
 def document(title: str, main: str, *, who: Principal, csrf: str, styles: tuple[str, ...] = (),
-             script: str | None = None, query: str = "") -> str:
+             script: str | None = None) -> str:
     """A whole page: ``main`` is already-escaped HTML of the ``<main>`` element."""
     links = "".join(f'<link rel="stylesheet" href="/static/{escape(s)}">' for s in ("app.css", *styles))
     tail = f'<script type="module" src="/static/{escape(script)}"></script>' if script else ""
@@ -34,16 +34,16 @@ def document(title: str, main: str, *, who: Principal, csrf: str, styles: tuple[
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f'<title>{escape(title)} — Lotline</title><link rel="icon" href="data:,">{links}</head><body>'
         '<a class="skip" href="#main">Skip to content</a>'
-        f"{top_bar(who, csrf, query)}{main}{tail}</body></html>"
+        f"{top_bar(who, csrf)}{main}{tail}</body></html>"
     )
 
 
-def top_bar(who: Principal, csrf: str, query: str = "") -> str:
+def top_bar(who: Principal, csrf: str) -> str:
     """The bar on every page: home, the search box, and who is signed in (or a sign-in link)."""
     search = (
         '<form class="search" role="search" action="/search" method="get">'
         '<label class="vh" for="q">Batch id or verification URL</label>'
-        f'<input id="q" name="q" value="{escape(query)}" placeholder="Batch id or verification URL" '
+        '<input id="q" name="q" placeholder="Batch id or verification URL" '
         'autocomplete="off" maxlength="2048" required><button type="submit">Find</button></form>'
     )
     return f'<header class="top"><a class="brand" href="/">Lotline</a>{search}{_who(who, csrf)}</header>'
