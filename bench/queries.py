@@ -46,15 +46,13 @@ from query.scope import ScopeReader  # noqa: E402
 from sinks.rows import COLUMNS, Provenance, RowBatch, add_event, new_batch  # noqa: E402
 from traceability.events import (  # noqa: E402
     Event,
-    InputLot,
     LabResult,
-    Measurement,
-    OutputLot,
     Production,
     Shipment,
 )
 from traceability.simulation import ChainShape, supply_chain  # noqa: E402
 from traceability.testing import oracle  # noqa: E402
+from traceability.testing.probes import DEEP_TOP, deep_chain, hub_chain  # noqa: E402
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 T0 = NOW - timedelta(days=60)
@@ -70,7 +68,7 @@ IDS = {
     "batch_status": {"batch_id"},
 }
 ID_ARRAYS = {"production_events": {"inputs.batch_id", "outputs.batch_id"}, "batch_status": {"risk_sources"}}
-DEEP_TOP, HUB = "DEEP-TOP", "HUB-RESIN-01"
+HUB = "HUB-RESIN-01"
 
 
 def main() -> int:
@@ -132,41 +130,8 @@ def _module() -> tuple[RowBatch, int]:
 
 
 def _probes() -> list[Event]:
-    """A 30-deep chain (about 1,200 upstream batches at its end) and a resin lot in 10,000 toys."""
-    rng = random.Random(30)
-    events: list[Event] = []
-    tiers = [[f"DEEP-{t:02d}-{i:02d}" for i in range(40)] for t in range(30)]
-    for t in range(1, 30):
-        for lot in tiers[t]:
-            inputs = rng.sample(tiers[t - 1], 3)
-            events.append(_made(f"prd-{lot}", inputs, lot, T0 + timedelta(hours=t)))
-    events.append(_made("prd-deep-top", tiers[29], DEEP_TOP, T0 + timedelta(hours=31)))
-    events += [_report(tiers[5][7], "fail"), *(_report(tiers[t][0], "pass") for t in range(0, 30, 3))]
-    events += [_ship(f"SHP-DEEP-{k}", DEEP_TOP, k) for k in range(5)]
-    for i in range(10_000):
-        toy = f"HUB-TOY-{i:05d}"
-        events.append(_made(f"prd-{toy}", [HUB, f"HUB-PIGMENT-{i % 100:03d}"], toy, T0 + timedelta(minutes=i)))
-        events += [_ship(f"SHP-{toy}-{k}", toy, i * 2 + k) for k in range(2)]
-    events.append(_report(HUB, "fail"))
-    return events
-
-
-def _made(event_id: str, inputs: list[str], output: str, at: datetime) -> Production:
-    return Production(event_id, "ORG-BENCH", "Yiwu", at, tuple(InputLot(b, 12.5, "kg") for b in inputs),
-                      (OutputLot(output, f"SKU-{output[:8]}", 1000.0, "ea"),))
-
-
-def _report(batch: str, verdict: str) -> LabResult:
-    value = 130.0 if verdict == "fail" else 20.0
-    return LabResult(f"res-{batch}", f"RPT-{batch}", 1, "LAB-BENCH", batch, f"S-{batch}", "GB 6675.4-2014",
-                     verdict, T0, T0 + timedelta(hours=2),
-                     (Measurement("Pb (soluble)", value, "mg/kg", 90.0, verdict),))
-
-
-def _ship(shipment_id: str, batch: str, n: int) -> Shipment:
-    countries = ("DE", "FR", "US", "GB", "NL", "JP", "AU", "CA", "IT", "ES")
-    return Shipment(f"ev-{shipment_id}", shipment_id, batch, 100.0, "ea", "ORG-BENCH", f"ORG-R-{n % 300}",
-                    f"DC {n % 97}", countries[n % len(countries)], T0 + timedelta(days=1, seconds=n))
+    """A 30-deep chain (about 1,150 upstream batches at its end) and a resin lot in 10,000 toys."""
+    return deep_chain(T0) + hub_chain(HUB, 10_000, T0)
 
 
 def _batch_ids(events: list[Event]) -> set[str]:

@@ -2,9 +2,10 @@
 time the same browser takes to fetch that answer's JSON, in the same run.
 
 The benchmark starts its own stack (``lotline stack up``: broker, ClickHouse, a worker, the API as
-its own process), publishes through the pipeline the demo chain (``lotline sample``), a 30-deep
-chain of 40 lots a tier ending in ``DEEP-TOP`` (1,144 upstream batches, 3,352 production links)
-and a hub resin lot in ``--hub-toys`` toys with two shipments each, and signs in as an admin in
+its own process), publishes through the pipeline the demo chain (``lotline sample``) and the probe
+chains of ``traceability.testing.probes`` (30 tiers of 40 lots ending in ``DEEP-TOP``: 1,144
+upstream batches, 3,352 production links; a hub resin lot in ``--hub-toys`` toys with two shipments
+each), and signs in as an admin in
 Debian's Chromium (headless, driven by Playwright). For each view, ``--runs`` loads, p50 and p99 of:
 
 * **page**: from navigation start to the page script marking the answer drawn (``#app[data-ready]``;
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import statistics
 import subprocess
 import sys
@@ -42,7 +42,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from bench.own_stack import OwnStack, lotline, own_stack, send, sync  # noqa: E402
 from deploy.local_stack import StackState  # noqa: E402
-from traceability.events import Event, InputLot, LabResult, Measurement, OutputLot, Production, Shipment  # noqa: E402
+from traceability.testing.probes import deep_chain, hub_chain  # noqa: E402
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 T0 = NOW - timedelta(days=20)
@@ -91,7 +91,7 @@ def _load(stack: OwnStack, hub_toys: int) -> tuple[str, str]:
     sample = stack.state / "sample.jsonl"
     lotline(stack.env, "sample", "--out", str(sample))
     lotline(stack.env, "publish", str(sample))
-    send(_deep_chain() + _hub(hub_toys), stack.endpoints.kafka_bootstrap)
+    send(deep_chain(T0) + hub_chain("HUB-RESIN", hub_toys, T0), stack.endpoints.kafka_bootstrap)
     sync(stack)
     added = subprocess.run([sys.executable, "-m", "lotline", "principals", "add", "--role", "admin", "--json"],
                            env=stack.env, check=True, capture_output=True, text=True)
@@ -155,40 +155,6 @@ def _table(figures: list[dict[str, Any]], runs: int) -> str:
     lines += [f"| {f['view']} | {f['page_p50_ms']:.0f} | {f['page_p99_ms']:.0f} | {f['baseline_p50_ms']:.0f} | "
               f"{f['draw_p50_ms']:.0f} | {f['ratio_p50']:.1f}× |" for f in figures]
     return "\n".join(lines)
-
-
-def _deep_chain() -> list[Event]:
-    rng = random.Random(30)
-    tiers = [[f"DEEP-{t:02d}-{i:02d}" for i in range(40)] for t in range(30)]
-    events: list[Event] = [_made(f"prd-{lot}", rng.sample(tiers[t - 1], 3), lot, T0 + timedelta(hours=t))
-                           for t in range(1, 30) for lot in tiers[t]]
-    events.append(_made("prd-deep-top", tiers[29], "DEEP-TOP", T0 + timedelta(hours=31)))
-    events.append(_report(tiers[5][7], "fail"))
-    return events
-
-
-def _hub(toys: int) -> list[Event]:
-    events: list[Event] = [_report("HUB-RESIN", "fail")]
-    countries = ("DE", "FR", "US", "GB", "NL", "JP", "AU", "CA", "IT", "ES")
-    for i in range(toys):
-        toy = f"HUB-TOY-{i:05d}"
-        events.append(_made(f"prd-{toy}", ["HUB-RESIN", f"HUB-PIGMENT-{i % 100:03d}"], toy,
-                            T0 + timedelta(days=1, minutes=i)))
-        events += [Shipment(f"ev-shp-{toy}-{k}", f"SHP-{toy}-{k}", toy, 100.0, "ea", "ORG-BENCH",
-                            f"ORG-R-{(2 * i + k) % 300}", f"DC {(2 * i + k) % 97}", countries[(2 * i + k) % 10],
-                            T0 + timedelta(days=2, seconds=2 * i + k)) for k in range(2)]
-    return events
-
-
-def _made(event_id: str, inputs: list[str], output: str, at: datetime) -> Production:
-    return Production(event_id, "ORG-BENCH", "Yiwu", at, tuple(InputLot(b, 12.5, "kg") for b in inputs),
-                      (OutputLot(output, f"SKU-{output}", 1000.0, "ea"),))
-
-
-def _report(batch: str, verdict: str) -> LabResult:
-    lead = Measurement("Pb (soluble)", 130.0 if verdict == "fail" else 20.0, "mg/kg", 90.0, verdict)
-    return LabResult(f"res-{batch}", f"RPT-{batch}", 1, "LAB-BENCH", batch, f"S-{batch}", "GB 6675.4-2014",
-                     verdict, T0, T0 + timedelta(hours=2), (lead,))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ import httpx
 import pytest
 
 from tests.integration.web.browsing import PHONE, Reader, new_reader
-from tests.integration.web.world import DEEP_TOP, FAILED_REPORT, PIGMENT, TOY, WebWorld
+from tests.integration.web.world import FAILED_REPORT, PIGMENT, TOY, WebWorld
+from traceability.testing.probes import DEEP_TOP
 
 pytestmark = [pytest.mark.integration, pytest.mark.web]
 

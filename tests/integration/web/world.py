@@ -1,17 +1,16 @@
 """The demo on one real deployment, served by a real HTTP server, for the browser tests.
 
 What ``deploy/demo.sh`` publishes (the Yiwu toy chain and its registry, the Yiwu lab's reports
-signed with a key it registered, an impostor's forged correction) plus a 30-deep chain of 1,200
-lots ending in ``DEEP-TOP``, so a trace of more than 1,000 batches is on the page. The API runs
-under uvicorn (``query.limits.uvicorn_config``, as ``lotline api`` runs it) on a free port, and
-the browser is Debian's Chromium driven by Playwright.
+signed with a key it registered, an impostor's forged correction) plus the 30-deep probe chain
+(``traceability.testing.probes``) ending in ``DEEP-TOP``, so a trace of more than 1,000 batches is
+on the page. The API runs under uvicorn (``query.limits.uvicorn_config``, as ``lotline api`` runs
+it) on a free port, and the browser is Debian's Chromium driven by Playwright.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,12 +24,12 @@ from deploy.processes import free_port
 from query.api import create_api
 from query.limits import ServerLimits, uvicorn_config
 from tests.integration.conftest import Deployment, _deploy, _dismantle
+from traceability.json_form import event_to_json
+from traceability.testing.probes import deep_chain
 
 TOY = "TOY-CAR-2611-01"
 PIGMENT = "PIG-RED-2610-07"  # fails for lead; went into TOY via a moulded body
 FAILED_REPORT = ("LAB-CTI-YW", "RPT-CTI-0002")
-DEEP_TOP = "DEEP-TOP"
-DEEP_TIERS, DEEP_WIDTH = 30, 40
 #: Chromium as the probe of this machine runs it: no sandbox (root), and no background connections
 #: (this machine's network is closed, and Chromium's attempts would only slow it).
 CHROMIUM = "/usr/bin/chromium"
@@ -98,7 +97,8 @@ def _publish_demo(dep: Deployment, root: Path) -> str:
     (root / "unsigned.jsonl").write_text("\n".join(line for line in lines if line not in signed) + "\n")
     (root / "cti.jsonl").write_text("\n".join(signed) + "\n")
     with (root / "unsigned.jsonl").open("a") as unsigned:  # with the deep chain: one publish, one sync
-        unsigned.writelines(json.dumps(e) + "\n" for e in _deep_chain())
+        probe = deep_chain(datetime(2026, 10, 1, tzinfo=UTC))
+        unsigned.writelines(json.dumps(event_to_json(e)) + "\n" for e in probe)
     _ok(dep.lotline("publish", str(root / "unsigned.jsonl")))
     dep.sync()
     time.sleep(1.1)  # rows are stamped to the second: the moment falls strictly between the two parts
@@ -120,32 +120,6 @@ def _publish_demo(dep: Deployment, root: Path) -> str:
                        "CNAS L1234", str(root / "forged.jsonl"))
     assert done.returncode in (0, 1), done.stdout + done.stderr  # 1: refused at the door is fine too
     return between
-
-
-def _deep_chain() -> list[dict[str, Any]]:
-    """30 tiers of 40 lots, each made of 3 lots of the tier below, and one top lot of the last tier:
-    a trace of 1,200 batches. One lot of tier 5 fails."""
-    rng = random.Random(30)
-    t0 = datetime(2026, 10, 1, tzinfo=UTC)
-    tiers = [[f"DEEP-{t:02d}-{i:02d}" for i in range(DEEP_WIDTH)] for t in range(DEEP_TIERS)]
-    events = [_made(f"prd-{lot}", rng.sample(tiers[t - 1], 3), lot, t0 + timedelta(hours=t))
-              for t in range(1, DEEP_TIERS) for lot in tiers[t]]
-    events.append(_made("prd-deep-top", tiers[-1], DEEP_TOP, t0 + timedelta(hours=DEEP_TIERS + 1)))
-    failing = tiers[5][7]
-    events.append({
-        "type": "lab_result", "event_id": f"res-{failing}", "report_id": f"RPT-{failing}", "report_version": 1,
-        "lab_id": "LAB-CTI-YW", "batch_id": failing, "sample_id": f"S-{failing}", "method": "GB 6675.4-2014",
-        "verdict": "fail", "tested_at": _t(t0), "issued_at": _t(t0 + timedelta(hours=2)),
-        "measurements": [{"analyte": "Pb (soluble)", "value": 130.0, "unit": "mg/kg", "limit": 90.0,
-                          "verdict": "fail"}],
-    })
-    return events
-
-
-def _made(event_id: str, inputs: list[str], output: str, at: datetime) -> dict[str, Any]:
-    return {"type": "production", "event_id": event_id, "org_id": "ORG-DEEP", "site": "Deep works",
-            "occurred_at": _t(at), "inputs": [{"batch_id": b, "quantity": 12.5, "unit": "kg"} for b in inputs],
-            "outputs": [{"batch_id": output, "product_id": f"SKU-{output}", "quantity": 1000.0, "unit": "ea"}]}
 
 
 def _t(moment: datetime) -> str:
