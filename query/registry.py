@@ -1,4 +1,5 @@
-"""The registry read from ClickHouse (DESIGN §5): labs, accreditation bodies, regulators and organisations.
+"""The registry read from ClickHouse (DESIGN §5): labs, accreditation bodies, regulators, organisations (with
+their locations) and products.
 
 Every snapshot is kept; delivery is at-least-once, so snapshots are deduplicated by ``event_id``,
 and ``as_of`` keeps only rows written by then (``ingested_at``), as in ``query.scope``. An
@@ -21,11 +22,11 @@ from clickhouse_driver import Client
 from query.columns import Columns, converted, named, renamed
 from sinks.rows import LAB_JSON_COLUMNS
 from traceability.errors import UnknownLab
-from traceability.events import AccreditationBody, Event, Lab, Organisation, Regulator
+from traceability.events import AccreditationBody, Event, Lab, Organisation, Product, Regulator
 from traceability.json_form import event_to_json, parse_object, utc_text
 from traceability.registry import latest
 
-_Entry = TypeVar("_Entry", Lab, AccreditationBody, Regulator, Organisation)
+_Entry = TypeVar("_Entry", Lab, AccreditationBody, Regulator, Organisation, Product)
 
 #: The columns of each table that hold times (read as seconds: no time zone to guess).
 _LAB_TIMES = ("valid_from", "valid_until", "registered_at")
@@ -127,10 +128,29 @@ def _organisation_snapshots(client: Client, database: str, as_of: datetime | Non
         where += " AND has(%(orgs)s, org_id)"
     columns = _read(client, "SELECT event_id, any(org_id) AS org, any(name) AS name, any(country) AS country, "
                             "any(subdivision) AS subdivision, any(roles) AS roles, "
-                            f"toUInt32(any(registered_at)) AS registered_at FROM {database}.organisations "
+                            "toUInt32(any(registered_at)) AS registered_at, any(phone) AS phone, "
+                            f"any(locations_json) AS locations FROM {database}.organisations "
                             f"WHERE 1 {where} GROUP BY event_id", params)
-    columns = renamed(converted(columns, registered_at=_time_text), {"org": "org_id"})
+    columns = renamed(converted(columns, registered_at=_time_text, locations=json.loads), {"org": "org_id"})
     return [_entry(Organisation, "organisation", row) for row in _rows(columns)]
+
+
+def products(client: Client, database: str, product_ids: Iterable[str] | None = None,
+             as_of: datetime | None = None) -> dict[str, Product]:
+    """Every product's current record (of ``product_ids`` only, if given), as known at ``as_of``."""
+    params, where = _filters(as_of)
+    if product_ids is not None:
+        params["products"] = sorted(set(product_ids))
+        where += " AND has(%(products)s, product_id)"
+    fields = ("org_id", "name", "brand", "commodity", "variety", "packaging_size", "packaging_style", "gtin",
+              "category", "model", "description")
+    columns = _read(client, "SELECT event_id, any(product_id) AS product, "
+                            + "".join(f"any({name}) AS {name}, " for name in fields)
+                            + f"toUInt32(any(registered_at)) AS registered_at FROM {database}.products "
+                            f"WHERE 1 {where} GROUP BY event_id", params)
+    columns = renamed(converted(columns, registered_at=_time_text), {"product": "product_id"})
+    snapshots = [_entry(Product, "product", row) for row in _rows(columns)]
+    return _current(snapshots, lambda product: product.product_id)
 
 
 def registry_json(bodies: Mapping[str, AccreditationBody], labs_: Mapping[str, Lab],

@@ -18,7 +18,19 @@ from operator import itemgetter
 from typing import Any, TypeAlias
 
 from traceability.dead_letter import DeadLetter
-from traceability.events import AccreditationBody, Event, Lab, LabResult, Organisation, Production, Regulator, Shipment
+from traceability.events import (
+    AccreditationBody,
+    Event,
+    Lab,
+    LabResult,
+    Organisation,
+    Product,
+    Production,
+    Receiving,
+    ReferenceDocument,
+    Regulator,
+    Shipment,
+)
 from traceability.json_form import event_to_json
 
 Row: TypeAlias = tuple[Any, ...]
@@ -27,6 +39,8 @@ RowBatch: TypeAlias = dict[str, list[Row]]
 RowBuilder: TypeAlias = Callable[[Mapping[str, Any]], Row]
 
 _PROVENANCE = ("kafka_partition", "kafka_offset", "ingested_at")
+#: A tracking event's reference documents (at most two), as parallel arrays (DDL 009).
+_DOCUMENTS = ("reference_document_types", "reference_document_numbers")
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "lab_results": (
@@ -38,7 +52,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "production_events": (
         "event_id", "org_id", "site", "occurred_at", "inputs.batch_id", "inputs.quantity",
         "inputs.unit", "outputs.batch_id", "outputs.product_id", "outputs.quantity",
-        "outputs.unit", *_PROVENANCE,
+        "outputs.unit", *_PROVENANCE, "location_id", "tlc_source_reference", *_DOCUMENTS,
     ),
     "lineage_edges": (
         "event_id", "parent_batch", "child_batch", "parent_quantity", "parent_unit",
@@ -47,7 +61,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "shipments": (
         "event_id", "shipment_id", "batch_id", "quantity", "unit", "from_org", "to_org",
-        "to_location", "to_country", "occurred_at", *_PROVENANCE,
+        "to_location", "to_country", "occurred_at", *_PROVENANCE, "from_location", "to_location_id", *_DOCUMENTS,
+    ),
+    "receivings": (
+        "event_id", "receipt_id", "batch_id", "quantity", "unit", "from_org", "to_org", "location_id",
+        "occurred_at", "from_location", "shipment_id", *_DOCUMENTS, *_PROVENANCE,
     ),
     "labs": (
         "event_id", "lab_id", "name", "accreditation_body", "accreditation_number",
@@ -65,6 +83,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "organisations": (
         "event_id", "org_id", "name", "country", "subdivision", "roles", "registered_at", *_PROVENANCE,
+        "phone", "locations_json",
+    ),
+    "products": (
+        "event_id", "product_id", "org_id", "name", "registered_at", "brand", "commodity", "variety",
+        "packaging_size", "packaging_style", "gtin", "category", "model", "description", *_PROVENANCE,
     ),
     "closure": ("descendant", "ancestor", "depth", "known_at"),
     "batch_status": ("batch_id", "status", "risk_sources", "seq", "closure_partition", "known_at"),
@@ -81,8 +104,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 #: Tables that hold accepted events, keyed by event_id.
-HISTORY_TABLES = ("lab_results", "production_events", "shipments", "labs", "accreditation_bodies", "regulators",
-                  "organisations")
+HISTORY_TABLES = ("lab_results", "production_events", "shipments", "receivings", "labs", "accreditation_bodies",
+                  "regulators", "organisations", "products")
 #: A lab's nested registry fields, stored as the JSON text of their JSON form (DDL 004 says why).
 LAB_JSON_COLUMNS = {"accreditations": "accreditations_json", "qualifications": "qualifications_json",
                     "keys": "keys_json"}
@@ -152,6 +175,10 @@ class RowMapping:
             batch["lineage_edges"].extend(map(row["lineage_edges"], _edges(event, src.ingested_at)))
         elif isinstance(event, Shipment):
             batch["shipments"].append(row["shipments"](_shipment(event, src)))
+        elif isinstance(event, Receiving):
+            batch["receivings"].append(row["receivings"](_receiving(event, src)))
+        elif isinstance(event, Product):
+            batch["products"].append(row["products"](_product(event, src)))
         elif isinstance(event, Lab):
             batch["labs"].append(row["labs"](_lab(event, src)))
         elif isinstance(event, AccreditationBody):
@@ -194,6 +221,8 @@ def _production(e: Production, src: Provenance) -> dict[str, Any]:
         "outputs.product_id": [o.product_id for o in outs], "outputs.quantity": [o.quantity for o in outs],
         "outputs.unit": [o.unit for o in outs],
         "kafka_partition": src.partition, "kafka_offset": src.offset, "ingested_at": src.ingested_at,
+        "location_id": e.location_id, "tlc_source_reference": e.tlc_source_reference,
+        **_documents(e.reference_documents),
     }
 
 
@@ -215,6 +244,32 @@ def _shipment(e: Shipment, src: Provenance) -> dict[str, Any]:
         "event_id": e.event_id, "shipment_id": e.shipment_id, "batch_id": e.batch_id,
         "quantity": e.quantity, "unit": e.unit, "from_org": e.from_org, "to_org": e.to_org,
         "to_location": e.to_location, "to_country": e.to_country, "occurred_at": e.occurred_at,
+        "kafka_partition": src.partition, "kafka_offset": src.offset, "ingested_at": src.ingested_at,
+        "from_location": e.from_location, "to_location_id": e.to_location_id, **_documents(e.reference_documents),
+    }
+
+
+def _receiving(e: Receiving, src: Provenance) -> dict[str, Any]:
+    return {
+        "event_id": e.event_id, "receipt_id": e.receipt_id, "batch_id": e.batch_id, "quantity": e.quantity,
+        "unit": e.unit, "from_org": e.from_org, "to_org": e.to_org, "location_id": e.location_id,
+        "occurred_at": e.occurred_at, "from_location": e.from_location, "shipment_id": e.shipment_id,
+        **_documents(e.reference_documents),
+        "kafka_partition": src.partition, "kafka_offset": src.offset, "ingested_at": src.ingested_at,
+    }
+
+
+def _documents(documents: Sequence[ReferenceDocument]) -> dict[str, list[str]]:
+    return {"reference_document_types": [d.type for d in documents],
+            "reference_document_numbers": [d.number for d in documents]}
+
+
+def _product(e: Product, src: Provenance) -> dict[str, Any]:
+    return {
+        "event_id": e.event_id, "product_id": e.product_id, "org_id": e.org_id, "name": e.name,
+        "registered_at": e.registered_at, "brand": e.brand, "commodity": e.commodity, "variety": e.variety,
+        "packaging_size": e.packaging_size, "packaging_style": e.packaging_style, "gtin": e.gtin,
+        "category": e.category, "model": e.model, "description": e.description,
         "kafka_partition": src.partition, "kafka_offset": src.offset, "ingested_at": src.ingested_at,
     }
 
@@ -262,6 +317,8 @@ def _organisation(e: Organisation, src: Provenance) -> dict[str, Any]:
         "event_id": e.event_id, "org_id": e.org_id, "name": e.name, "country": e.country,
         "subdivision": e.subdivision, "roles": list(e.roles), "registered_at": e.registered_at,
         "kafka_partition": src.partition, "kafka_offset": src.offset, "ingested_at": src.ingested_at,
+        "phone": e.phone, "locations_json": json.dumps(event_to_json(e)["locations"], ensure_ascii=False,
+                                                       separators=(",", ":")),
     }
 
 

@@ -12,7 +12,9 @@ from traceability.events import (
     Lab,
     LabResult,
     Organisation,
+    Product,
     Production,
+    Receiving,
     Shipment,
 )
 
@@ -69,8 +71,8 @@ class TopicNames:
 
 def partition_key(event: Event) -> bytes:
     """Events about one batch share a key, so they share a partition and stay in order; so do the
-    snapshots of one registry entry (a lab, a body, a regulator, an organisation: keyed by its id)."""
-    if isinstance(event, LabResult | Shipment):
+    snapshots of one registry entry (a lab, a body, a regulator, an organisation, a product: keyed by its id)."""
+    if isinstance(event, LabResult | Shipment | Receiving):
         return event.batch_id.encode()
     if isinstance(event, Production):
         return event.outputs[0].batch_id.encode() if event.outputs else event.event_id.encode()
@@ -80,4 +82,6 @@ def partition_key(event: Event) -> bytes:
         return event.body_id.encode()
     if isinstance(event, Organisation):
         return event.org_id.encode()
+    if isinstance(event, Product):
+        return event.product_id.encode()
     return event.regulator_id.encode()

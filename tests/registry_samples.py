@@ -1,6 +1,7 @@
 """Registry entries for tests: a body, two regulators, a v2 lab with every nested record, a v1 lab,
-two organisations (one with a subdivision and roles, one with neither), and a signed lab result's
-JSON line. Times are relative to ``tests.conftest.NOW``."""
+two organisations (one with a subdivision, roles, a phone and two locations, one with none of them),
+a product with every field, a signed lab result, and tracking events with every v2 field set (a
+production, a shipment, a receiving). Times are relative to ``tests.conftest.NOW``."""
 
 from __future__ import annotations
 
@@ -8,12 +9,24 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from tests.conftest import NOW
-from traceability.events import Lab, LabResult, Measurement
+from traceability.events import (
+    InputLot,
+    Lab,
+    LabResult,
+    Measurement,
+    OutputLot,
+    Production,
+    Receiving,
+    ReferenceDocument,
+    Shipment,
+)
 from traceability.registry import (
     Accreditation,
     AccreditationBody,
+    Location,
     Organisation,
     Period,
+    Product,
     Qualification,
     Regulator,
     SigningKey,
@@ -51,11 +64,31 @@ LAB_V2 = Lab(
 LAB_V1 = Lab("lab-ev-nbt-1", "LAB-NBT-NB", "Ningbo Toy Safety Laboratory", "CNAS", "L5678", ("GB 6675.4-2014",),
              "CN-ZJ", NOW - 365 * DAY, NOW + 365 * DAY, ("bm90LWEta2V5",), NOW - 50 * DAY)
 YW_TOYS = Organisation("org-ev-yw-toys", "ORG-YW-TOYS", "Yiwu Happy Toys Co., Ltd.", "CN", "CN-ZJ",
-                       ("manufacturer", "brand"), NOW - 20 * DAY)
+                       ("manufacturer", "brand"), NOW - 20 * DAY, "+86 579 8555 0101", (
+                           Location("YW-ASSEMBLY", "Assembly plant", "CN", "6901234000016", "88 Chouzhou North Road",
+                                    29.3061, 120.0751, "Yiwu", "Zhejiang", "322000"),
+                           Location("YW-PACKING", "Packing hall", "CN", city="Yiwu", region="Zhejiang",
+                                    latitude=29.31, longitude=120.08),
+                       ))
 SPIELWAREN = Organisation("org-ev-de-spielwaren", "ORG-DE-SPIELWAREN", "Spielwaren Nord GmbH", "DE", "", (),
                           NOW - 20 * DAY)
-REGISTRY = (CNAS, DAKKS, SAMR_ZJ, BAUA, LAB_V2, LAB_V1, YW_TOYS, SPIELWAREN)
+CAR = Product("prod-ev-car", "SKU-CAR-RED", "ORG-YW-TOYS", "Red racing car", NOW - 20 * DAY, "Happy Toys",
+              "toy vehicle", "die-cast body", "1 car, 14 cm", "window box", "6901234567892", "toys", "HT-RC-14",
+              "Red plastic racing car with black wheels")
+REGISTRY = (CNAS, DAKKS, SAMR_ZJ, BAUA, LAB_V2, LAB_V1, YW_TOYS, SPIELWAREN, CAR)
 
 RESULT = LabResult("res-RPT-1", "RPT-1", 1, "LAB-CTI-YW", "PIG-RED-1", "S-1", "GB 6675.4-2014", "fail",
                    NOW - 2 * DAY, NOW - DAY, (Measurement("Pb (soluble)", 135.0, "mg/kg", 90.0, "fail"),))
 SIGNED = dataclasses.replace(RESULT, credential="eyJhbGciOiJFZERTQSJ9.eyJpZCI6InJlcy0xIn0.c2lnbmF0dXJl")
+
+DOCUMENTS = (ReferenceDocument("bill_of_lading", "BL-2611-0042"), ReferenceDocument("invoice", "INV-88123"))
+MADE = Production("prd-ev-car-1", "ORG-YW-TOYS", "assembly line A", NOW - 10 * DAY,
+                  (InputLot("BODY-1", 6000.0, "ea"), InputLot("WHEEL-1", 24000.0, "ea")),
+                  (OutputLot("TOY-CAR-1", "SKU-CAR-RED", 6000.0, "ea"),),
+                  "YW-ASSEMBLY", "FFRN 12345678901", (ReferenceDocument("work_order", "WO-2611-07"),))
+SHIPPED = Shipment("shp-ev-1", "SHP-1", "TOY-CAR-1", 2400.0, "ea", "ORG-YW-TOYS", "ORG-DE-SPIELWAREN", "Hamburg DC",
+                   "DE", NOW - 8 * DAY, "YW-PACKING", "DE-HH-DC", DOCUMENTS)
+RECEIVED = Receiving("rcv-ev-1", "RCV-1", "TOY-CAR-1", 2380.0, "ea", "ORG-YW-TOYS", "ORG-DE-SPIELWAREN", "DE-HH-DC",
+                     NOW - 2 * DAY, "YW-PACKING", "SHP-1", (ReferenceDocument("asn", "ASN-77"),))
+#: A tracking event of each kind with every field set (locations, a source reference, reference documents).
+TRACKED = (MADE, SHIPPED, RECEIVED)

@@ -96,6 +96,8 @@ def write_refusal(principal: Principal, item: Any) -> str | None:
         return _as_itself(principal, "org", item.get("org_id"), "production only as itself")
     if kind == "shipment":
         return _as_itself(principal, "org", item.get("from_org"), "shipments only from itself")
+    if kind == "receiving":
+        return _as_itself(principal, "org", item.get("to_org"), "receivings only as the receiver")
     if kind in REGISTRY_KINDS:
         return "registry entries are published by an admin"
     return None  # not an event kind at all: the validator rejects it with its reason

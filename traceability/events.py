@@ -20,8 +20,10 @@ from traceability.errors import InvalidEvent
 from traceability.registry import (
     Accreditation,
     AccreditationBody,
+    Location,
     Organisation,
     Period,
+    Product,
     Qualification,
     Regulator,
     SigningKey,
@@ -32,19 +34,22 @@ if TYPE_CHECKING:
     from traceability.trust import LabRecord
 
 __all__ = [
-    "EVENT_KINDS", "REGISTRY_KINDS", "Accreditation", "AccreditationBody", "Event", "EventKind", "InputLot", "Lab",
-    "LabResult", "Measurement", "Organisation", "OutputLot", "Period", "Production", "Qualification", "Regulator",
-    "Shipment", "SigningKey", "StatusChange", "Verdict", "event_from_record", "event_to_record", "lab_accreditations",
-    "lab_record", "record_fields",
+    "EVENT_KINDS", "MAX_REFERENCE_DOCUMENTS", "REFERENCE_DOCUMENT_TYPES", "REGISTRY_KINDS", "TRACKING_KINDS",
+    "Accreditation", "AccreditationBody", "Event", "EventKind", "InputLot", "Lab", "LabResult", "Location",
+    "Measurement", "Organisation", "OutputLot", "Period", "Product", "Production", "Qualification", "Receiving",
+    "ReferenceDocument", "Regulator", "Shipment", "SigningKey", "StatusChange", "Verdict", "event_from_record",
+    "event_to_record", "lab_accreditations", "lab_record", "record_fields",
 ]
 
 Verdict: TypeAlias = Literal["pass", "fail", "withdrawn"]
-EventKind: TypeAlias = Literal["lab_result", "production", "shipment", "lab", "accreditation_body", "regulator",
-                               "organisation"]
-EVENT_KINDS: tuple[EventKind, ...] = ("lab_result", "production", "shipment", "lab", "accreditation_body", "regulator",
-                                      "organisation")
+EventKind: TypeAlias = Literal["lab_result", "production", "shipment", "receiving", "lab", "accreditation_body",
+                               "regulator", "organisation", "product"]
+EVENT_KINDS: tuple[EventKind, ...] = ("lab_result", "production", "shipment", "receiving", "lab", "accreditation_body",
+                                      "regulator", "organisation", "product")
 #: The kinds of the registry (DESIGN §5): they go to the registry topic, ``lotline registry load`` takes only them.
-REGISTRY_KINDS: tuple[EventKind, ...] = ("lab", "accreditation_body", "regulator", "organisation")
+REGISTRY_KINDS: tuple[EventKind, ...] = ("lab", "accreditation_body", "regulator", "organisation", "product")
+#: The tracking events of a lot (FSMA 204's critical tracking events): they go to the lineage topic.
+TRACKING_KINDS: tuple[EventKind, ...] = ("production", "shipment", "receiving")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,19 +101,50 @@ class OutputLot:
 
 
 @dataclass(frozen=True, slots=True)
+class ReferenceDocument:
+    """A business document that records a tracking event (FSMA 204 "reference document type and
+    number"): ``type`` one of `REFERENCE_DOCUMENT_TYPES` (``bill_of_lading``, ``asn``, …),
+    ``number`` as the document shows it."""
+
+    type: str
+    number: str
+
+
+#: The reference document types a tracking event may name (21 CFR 1.1310's examples; up to two per event).
+REFERENCE_DOCUMENT_TYPES: dict[str, str] = {
+    "bill_of_lading": "Bill of lading", "purchase_order": "Purchase order", "asn": "Advance shipping notice",
+    "invoice": "Invoice", "work_order": "Work order", "batch_log": "Batch log", "production_log": "Production log",
+    "receipt": "Receipt", "database_record": "Database record",
+}
+MAX_REFERENCE_DOCUMENTS = 2
+
+
+@dataclass(frozen=True, slots=True)
 class Production:
+    """A production run (transformation). v2 names where: ``location_id``, one of the maker's
+    registered locations, which is its outputs' traceability lot code source; or, when the maker
+    does not disclose the location, ``tlc_source_reference`` (an FDA Food Facility Registration
+    number or a GS1 Digital Link URI) saying where it can be learnt."""
+
     event_id: str
     org_id: str
     site: str
     occurred_at: datetime
     inputs: tuple[InputLot, ...]
     outputs: tuple[OutputLot, ...]
+    location_id: str = ""
+    tlc_source_reference: str = ""
+    reference_documents: tuple[ReferenceDocument, ...] = ()
 
     kind: EventKind = "production"
 
 
 @dataclass(frozen=True, slots=True)
 class Shipment:
+    """A quantity of one lot shipped. v2 names the ship-from location (``from_location``, one of
+    ``from_org``'s) and the ship-to location (``to_location_id``, one of ``to_org``'s; ``to_location``
+    stays its free-text name), and the shipment's reference documents."""
+
     event_id: str
     shipment_id: str
     batch_id: str
@@ -119,8 +155,36 @@ class Shipment:
     to_location: str
     to_country: str
     occurred_at: datetime
+    from_location: str = ""
+    to_location_id: str = ""
+    reference_documents: tuple[ReferenceDocument, ...] = ()
 
     kind: EventKind = "shipment"
+
+
+@dataclass(frozen=True, slots=True)
+class Receiving:
+    """A lot received, published by the receiver ``to_org`` (FSMA 204's receiving event).
+
+    ``location_id`` is where it was received (one of ``to_org``'s locations), ``from_org`` and
+    ``from_location`` the immediate previous source. ``quantity`` is what arrived, which may differ
+    from what was shipped; ``shipment_id`` names the shipment received, when known ("").
+    """
+
+    event_id: str
+    receipt_id: str
+    batch_id: str
+    quantity: float
+    unit: str
+    from_org: str
+    to_org: str
+    location_id: str
+    occurred_at: datetime
+    from_location: str = ""
+    shipment_id: str = ""
+    reference_documents: tuple[ReferenceDocument, ...] = ()
+
+    kind: EventKind = "receiving"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,16 +218,19 @@ class Lab:
     kind: EventKind = "lab"
 
 
-Event: TypeAlias = LabResult | Production | Shipment | Lab | AccreditationBody | Regulator | Organisation
+Event: TypeAlias = (LabResult | Production | Shipment | Receiving | Lab | AccreditationBody | Regulator | Organisation
+                   | Product)
 
 _CLASSES: dict[str, type] = {
     "lab_result": LabResult,
     "production": Production,
     "shipment": Shipment,
+    "receiving": Receiving,
     "lab": Lab,
     "accreditation_body": AccreditationBody,
     "regulator": Regulator,
     "organisation": Organisation,
+    "product": Product,
 }
 
 

@@ -154,7 +154,7 @@ _AVRO_INT = range(-(2**31), 2**31)
 _LARGEST_DOUBLE = int(sys.float_info.max)
 #: The fields that are lists of records in the contract, and the lists of strings.
 _RECORD_LISTS = frozenset({"measurements", "inputs", "outputs", "accreditations", "qualifications", "keys",
-                           "mra_testing", "statuses"})
+                           "mra_testing", "statuses", "locations", "reference_documents"})
 _SCALAR_LISTS = frozenset({"accredited_methods", "public_keys", "names", "methods", "analytes",
                            "product_categories", "jurisdiction", "recognised_bodies", "required_qualifications",
                            "roles"})
@@ -184,8 +184,8 @@ def _check_value(name: str, value: object) -> None:
     field = name.rsplit(".", 1)[-1]
     if isinstance(value, datetime) or (value is None and field in OPTIONAL_TIME_FIELDS):
         return  # parsed (and so checked) as a time
-    if field in ("quantity", "value", "limit"):
-        if value is None and field == "limit":  # a measurement may have no limit
+    if field in ("quantity", "value", "limit", "latitude", "longitude"):
+        if value is None and field in ("limit", "latitude", "longitude"):  # no limit; no coordinates
             return
         if isinstance(value, bool) or not isinstance(value, _NUMBERS):
             raise InvalidEvent(f"{name}: expected a number, got {type(value).__name__}")

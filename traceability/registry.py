@@ -1,5 +1,5 @@
-"""The registry's contracts (DESIGN §5): accreditation bodies, regulators, organisations, and what a lab
-record holds.
+"""The registry's contracts (DESIGN §5): accreditation bodies, regulators, organisations with their
+locations, products, and what a lab record holds.
 
 Every registry event is a full snapshot of one entry as its publisher knows it at
 ``registered_at``; history is kept (nothing is overwritten), and the entry's current record is the
@@ -136,13 +136,46 @@ class Regulator:
 
 
 @dataclass(frozen=True, slots=True)
+class Location:
+    """One of an organisation's physical locations (a plant, a warehouse, a DC): FSMA 204's
+    "location description" less the business name and phone, which are the organisation's.
+
+    ``location_id`` is what production events (``location_id``), shipments (``from_location``,
+    ``to_location_id``) and receivings (``location_id``, ``from_location``) name it by, unique
+    within its organisation. The place is a street address or geographic coordinates (or both);
+    ``gln`` (GS1 Global Location Number, 13 digits) is optional. ``country`` is ISO 3166-1 alpha-2;
+    ``region`` the state, province or region as written locally; ``""`` is "not known".
+    """
+
+    location_id: str
+    name: str
+    country: str
+    gln: str = ""
+    street: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+
+    def address_or_coordinates(self) -> str:
+        """The street address, else the coordinates (``29.306, 120.075``), else ``""``."""
+        if self.street:
+            return self.street
+        if self.latitude is not None and self.longitude is not None:
+            return f"{self.latitude:.6g}, {self.longitude:.6g}"
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
 class Organisation:
     """An organisation (a manufacturer, distributor, brand, importer, retailer) and where it is.
 
-    The least master data that says where a batch was made: a production event names its
-    ``org_id`` and ``site``, no place. ``country`` is ISO 3166-1 alpha-2 (``CN``), ``subdivision``
-    an ISO 3166-2 code within it (``CN-ZJ``) or ``""``. Its sites and locations (GLNs, addresses)
-    come in v2.
+    ``country`` is ISO 3166-1 alpha-2 (``CN``), ``subdivision`` an ISO 3166-2 code within it
+    (``CN-ZJ``) or ``""``: where a batch it made was made (what a regulator's jurisdiction is
+    matched against). v2 adds its ``phone`` (with the country code, ``+86 579 8555 0101``) and its
+    ``locations``, the master data of the official forms (FSMA 204 location descriptions, the
+    contacts of an EU Safety Gate notification).
     """
 
     event_id: str
@@ -152,14 +185,50 @@ class Organisation:
     subdivision: str
     roles: tuple[str, ...]
     registered_at: datetime
+    phone: str = ""
+    locations: tuple[Location, ...] = ()
 
     kind: Literal["organisation"] = "organisation"
+
+    def location(self, location_id: str) -> Location | None:
+        """Its location of that id, if it registered one."""
+        return next((place for place in self.locations if place.location_id == location_id), None)
 
     @property
     def places(self) -> frozenset[str]:
         """Its country and subdivision (``{"CN", "CN-ZJ"}``), without blanks: what a jurisdiction
         (``traceability.access.within``) is matched against."""
         return frozenset(place for place in (self.country, self.subdivision) if place)
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    """A product's master data (FSMA 204 "product description", an EU Safety Gate product
+    section), registered by its brand owner ``org_id``; production outputs name it by ``product_id``.
+
+    ``name`` is the product name; ``brand``, ``commodity`` and ``variety`` apply where they do
+    (``""`` otherwise); ``packaging_size`` (``"1 car, 14 cm"``) and ``packaging_style`` (``"window
+    box"``) describe how it is packed. ``gtin`` is its GS1 GTIN (8, 12, 13 or 14 digits, optional,
+    the barcode); ``category`` its product category (``toys``), ``model`` its model or type
+    reference, ``description`` what it looks like, for a notification.
+    """
+
+    event_id: str
+    product_id: str
+    org_id: str
+    name: str
+    registered_at: datetime
+    brand: str = ""
+    commodity: str = ""
+    variety: str = ""
+    packaging_size: str = ""
+    packaging_style: str = ""
+    gtin: str = ""
+    category: str = ""
+    model: str = ""
+    description: str = ""
+
+    kind: Literal["product"] = "product"
 
 
 class _Snapshot(Protocol):

@@ -1,4 +1,5 @@
-"""Semantic checks of registry entries (DESIGN §5): labs, accreditation bodies, regulators, organisations.
+"""Semantic checks of registry entries (DESIGN §5): labs, accreditation bodies, regulators, organisations
+(with their locations), products.
 
 As in ``validation``, each check names the field it refuses. A signing key's JWK is checked for
 its shape only (an OKP Ed25519 public key: ``kty``, ``crv``, a 43-character base64url ``x``, no
@@ -27,8 +28,10 @@ from traceability.registry import (
     ACCREDITATION_STATUSES,
     Accreditation,
     AccreditationBody,
+    Location,
     Organisation,
     Period,
+    Product,
     Qualification,
     Regulator,
     SigningKey,
@@ -44,7 +47,7 @@ _SUBDIVISION = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
 _ED25519_X = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
-def validate_entry(entry: Lab | AccreditationBody | Regulator | Organisation, now: datetime) -> None:
+def validate_entry(entry: Lab | AccreditationBody | Regulator | Organisation | Product, now: datetime) -> None:
     """Check a registry entry (its ``event_id`` is checked by the caller).
 
     Raises:
@@ -56,6 +59,8 @@ def validate_entry(entry: Lab | AccreditationBody | Regulator | Organisation, no
         _body(entry, now)
     elif isinstance(entry, Regulator):
         _regulator(entry, now)
+    elif isinstance(entry, Product):
+        _product(entry, now)
     else:
         _organisation(entry, now)
 
@@ -201,6 +206,50 @@ def _organisation(org: Organisation, now: datetime) -> None:
     for i, role in enumerate(org.roles):
         check_id(f"roles[{i}]", role)
     check_time("registered_at", org.registered_at, now)
+    check_text("phone", org.phone, optional=True)
+    check_count("locations", org.locations)
+    _unique("locations", "location_id", [place.location_id for place in org.locations])
+    for i, place in enumerate(org.locations):
+        _location(f"locations[{i}]", place)
+
+
+def _location(where: str, place: Location) -> None:
+    check_id(f"{where}.location_id", place.location_id)
+    check_text(f"{where}.name", place.name)
+    if not _ALPHA_2.fullmatch(place.country):
+        raise InvalidEvent(f"{where}.country: expected an ISO 3166-1 alpha-2 code in upper case, "
+                           f"got {place.country!r:.40}")
+    if place.gln and not gs1_check_digit_holds(place.gln, (13,)):
+        raise InvalidEvent(f"{where}.gln: a GLN is 13 digits with a valid GS1 check digit, got {place.gln!r:.40}")
+    for name in ("street", "city", "region", "postal_code"):
+        check_text(f"{where}.{name}", getattr(place, name), optional=True)
+    if (place.latitude is None) != (place.longitude is None):
+        raise InvalidEvent(f"{where}: coordinates need both latitude and longitude")
+    if place.latitude is not None and place.longitude is not None:
+        if not (-90 <= place.latitude <= 90 and -180 <= place.longitude <= 180):
+            raise InvalidEvent(f"{where}: coordinates out of range ({place.latitude}, {place.longitude})")
+
+
+def _product(product: Product, now: datetime) -> None:
+    check_id("product_id", product.product_id)
+    check_id("org_id", product.org_id)
+    check_text("name", product.name)
+    check_time("registered_at", product.registered_at, now)
+    for name in ("brand", "commodity", "variety", "packaging_size", "packaging_style", "category", "model",
+                 "description"):
+        check_text(name, getattr(product, name), optional=True)
+    if product.gtin and not gs1_check_digit_holds(product.gtin, (8, 12, 13, 14)):
+        raise InvalidEvent(f"gtin: a GTIN is 8, 12, 13 or 14 digits with a valid GS1 check digit, "
+                           f"got {product.gtin!r:.40}")
+
+
+def gs1_check_digit_holds(code: str, lengths: tuple[int, ...]) -> bool:
+    """Whether ``code`` is all digits, of one of ``lengths``, and ends in its GS1 mod-10 check digit."""
+    if not (code.isascii() and code.isdigit() and len(code) in lengths):
+        return False
+    body = [int(digit) for digit in reversed(code[:-1])]
+    total = sum(digit * (3 if i % 2 == 0 else 1) for i, digit in enumerate(body))
+    return (10 - total % 10) % 10 == int(code[-1])
 
 
 def _place(country: str, subdivision: str) -> None:

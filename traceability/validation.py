@@ -12,7 +12,18 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from traceability.errors import InvalidEvent
-from traceability.events import Event, InputLot, LabResult, OutputLot, Production, Shipment
+from traceability.events import (
+    MAX_REFERENCE_DOCUMENTS,
+    REFERENCE_DOCUMENT_TYPES,
+    Event,
+    InputLot,
+    LabResult,
+    OutputLot,
+    Production,
+    Receiving,
+    ReferenceDocument,
+    Shipment,
+)
 from traceability.field_rules import (
     EARLIEST,
     LATEST,
@@ -61,6 +72,8 @@ def validate(event: Event, now: datetime) -> Event:
         _production(event, now)
     elif isinstance(event, Shipment):
         _shipment(event, now)
+    elif isinstance(event, Receiving):
+        _receiving(event, now)
     else:
         validate_entry(event, now)
     return event
@@ -118,6 +131,9 @@ def _production(event: Production, now: datetime) -> None:
     both = {lot.batch_id for lot in event.inputs} & {lot.batch_id for lot in event.outputs}
     if both:
         raise InvalidEvent(f"lineage cycle: batch {sorted(both)[0]} is its own input")
+    _location_id("location_id", event.location_id)
+    check_text("tlc_source_reference", event.tlc_source_reference, optional=True)
+    _documents(event.reference_documents)
 
 
 def _lots(where: str, lots: Iterable[InputLot | OutputLot]) -> None:
@@ -138,6 +154,37 @@ def _shipment(event: Shipment, now: datetime) -> None:
         raise InvalidEvent(f"to_country: expected an ISO 3166 alpha-2 code, got {event.to_country!r:.40}")
     _quantity("shipment", event.quantity, event.unit)
     check_time("occurred_at", event.occurred_at, now)
+    _location_id("from_location", event.from_location)
+    _location_id("to_location_id", event.to_location_id)
+    _documents(event.reference_documents)
+
+
+def _receiving(event: Receiving, now: datetime) -> None:
+    for name in ("receipt_id", "batch_id", "from_org", "to_org", "location_id"):
+        check_id(name, getattr(event, name))
+    if event.from_org == event.to_org:
+        raise InvalidEvent(f"from_org: an organisation does not receive from itself ({event.to_org})")
+    _quantity("receiving", event.quantity, event.unit)
+    check_time("occurred_at", event.occurred_at, now)
+    _location_id("from_location", event.from_location)
+    _location_id("shipment_id", event.shipment_id)
+    _documents(event.reference_documents)
+
+
+def _location_id(name: str, value: str) -> None:
+    """An optional id (``""`` when not given)."""
+    if value:
+        check_id(name, value)
+
+
+def _documents(documents: tuple[ReferenceDocument, ...]) -> None:
+    if len(documents) > MAX_REFERENCE_DOCUMENTS:
+        raise InvalidEvent(f"reference_documents: at most {MAX_REFERENCE_DOCUMENTS}, got {len(documents)}")
+    for i, document in enumerate(documents):
+        if document.type not in REFERENCE_DOCUMENT_TYPES:
+            raise InvalidEvent(f"reference_documents[{i}].type: expected one of "
+                               f"{', '.join(REFERENCE_DOCUMENT_TYPES)}, got {document.type!r:.40}")
+        check_text(f"reference_documents[{i}].number", document.number)
 
 
 def _quantity(where: str, quantity: float, unit: str) -> None:

@@ -29,14 +29,26 @@ from streams.ingest import RawMessage
 from streams.transparency import log_rows
 from tests.contract.conftest import describe, select
 from traceability.dead_letter import DeadLetter
-from traceability.events import InputLot, Lab, LabResult, Measurement, OutputLot, Production, Shipment
+from traceability.events import (
+    InputLot,
+    Lab,
+    LabResult,
+    Measurement,
+    OutputLot,
+    Production,
+    Receiving,
+    ReferenceDocument,
+    Shipment,
+)
 from traceability.ledger import ReportArrived
 from traceability.lineage import Edge, ResultSeen
 from traceability.registry import (
     Accreditation,
     AccreditationBody,
+    Location,
     Organisation,
     Period,
+    Product,
     Qualification,
     Regulator,
     SigningKey,
@@ -58,8 +70,15 @@ PRODUCTION = Production(
     "prd-1", "ORG-PLANT", "Ningbo line 2", NOW - 4 * DAY,
     (InputLot("LOT-IN-1", 25.5, "kg"), InputLot("LOT-IN-2", 3.0, "l")),
     (OutputLot("LOT-OUT-1", "TOY-DUCK", 400.0, "ea"), OutputLot("LOT-OUT-2", "TOY-FROG", 250.0, "box")),
+    "NB-LINE-2", "FFRN 11122233344", (ReferenceDocument("work_order", "WO-7"), ReferenceDocument("batch_log", "BL-9")),
 )
-SHIPMENT = Shipment("shp-1", "SHP-1", "LOT-OUT-1", 120.0, "pcs", "ORG-PLANT", "ORG-SHOP", "Rotterdam", "NL", NOW - DAY)
+SHIPMENT = Shipment("shp-1", "SHP-1", "LOT-OUT-1", 120.0, "pcs", "ORG-PLANT", "ORG-SHOP", "Rotterdam", "NL", NOW - DAY,
+                    "NB-DOCK", "RTM-DC", (ReferenceDocument("bill_of_lading", "BOL-55"),))
+RECEIVING = Receiving("rcv-1", "RCV-1", "LOT-OUT-2", 118.0, "box", "ORG-CARRIER-SRC", "ORG-STORE", "STORE-3",
+                      NOW - 5 * DAY, "SRC-WH", "SHP-0", (ReferenceDocument("asn", "ASN-12"),
+                                                         ReferenceDocument("receipt", "RC-4")))
+PRODUCT = Product("prod-ev-1", "TOY-DUCK", "ORG-BRAND", "Bath duck", NOW - 100 * DAY, "Quacky", "bath toy", "yellow",
+                  "1 duck, 9 cm", "blister", "4006381333931", "toys", "QD-9", "A yellow rubber duck")
 JWK = '{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}'
 LAB = Lab("lab-ev-1", "LAB-7", "Lab Seven", "CNAS", "L1234", ("GB 6675.4-2014", "EN 71-3"), "CN",
           NOW - 300 * DAY, NOW + 60 * DAY, ("key-a", "key-b"), NOW - 301 * DAY, "91330782MA2X0000Y1", ("第七实验室",),
@@ -73,7 +92,9 @@ BODY = AccreditationBody("ab-cnas", "CNAS", "China National Accreditation Servic
 REGULATOR = Regulator("reg-1", "SAMR-ZJ", "Zhejiang AMR", ("CN-ZJ", "CN-SH"), True, ("CNAS", "HKAS"), ("CMA",),
                       NOW - 500 * DAY)
 ORGANISATION = Organisation("org-ev-1", "ORG-YW-TOYS", "Yiwu Happy Toys", "CN", "CN-ZJ", ("manufacturer", "brand"),
-                            NOW - 450 * DAY)
+                            NOW - 450 * DAY, "+86 579 8555 0101",
+                            (Location("YW-A", "Assembly", "CN", "6901234000016", "88 Chouzhou Rd", 29.3, 120.07, "Yiwu",
+                                      "Zhejiang", "322000"),))
 LETTER = DeadLetter(b'{"kind": "shipment", "event_id": "shp-9"', "quantity: must be > 0", "worker",
                     NOW - timedelta(hours=1), "lt.shipments", 2, 9, "shipment", "shp-9")
 CYCLE = "lineage cycle: LOT-A -> LOT-B -> LOT-A (edge prd-ba rejected)"
@@ -84,7 +105,7 @@ LOG_ENTRY = b'{"kid":"LAB-7-1a2b3c4d","kind":"key_registered","lab_id":"LAB-7"}'
 def built(mapping: RowMapping) -> RowBatch:
     """The rows of the samples (events, a dead letter, closure facts) built by ``mapping``."""
     batch = new_batch()
-    for event in (LAB_RESULT, PRODUCTION, SHIPMENT, LAB, BODY, REGULATOR, ORGANISATION):
+    for event in (LAB_RESULT, PRODUCTION, SHIPMENT, RECEIVING, LAB, BODY, REGULATOR, ORGANISATION, PRODUCT):
         mapping.add_event(batch, event, SRC)
     mapping.add_reject(batch, LETTER, LETTER_SRC)
     with pytest.MonkeyPatch.context() as patch:
@@ -123,8 +144,8 @@ def expected() -> dict[str, list[dict[str, Any]]]:
         "lab_results": [{**_fields(LAB_RESULT, "measurements"), **_nested("measurements", LAB_RESULT.measurements,
                                                                            limit="limit_value"),
                          "signature": "sig-0451", **prov}],
-        "production_events": [{**_fields(p, "inputs", "outputs"), **_nested("inputs", p.inputs),
-                               **_nested("outputs", p.outputs), **prov}],
+        "production_events": [{**_fields(p, "inputs", "outputs", "reference_documents"), **_nested("inputs", p.inputs),
+                               **_nested("outputs", p.outputs), **_documents(p), **prov}],
         "lineage_edges": [
             {"event_id": p.event_id, "parent_batch": i.batch_id, "child_batch": o.batch_id,
              "parent_quantity": i.quantity, "parent_unit": i.unit, "child_product": o.product_id,
@@ -132,11 +153,16 @@ def expected() -> dict[str, list[dict[str, Any]]]:
              "occurred_at": p.occurred_at, "ingested_at": NOW}
             for i in p.inputs for o in p.outputs
         ],
-        "shipments": [{**_fields(SHIPMENT), **prov}],
+        "shipments": [{**_fields(SHIPMENT, "reference_documents"), **_documents(SHIPMENT), **prov}],
+        "receivings": [{**_fields(RECEIVING, "reference_documents"), **_documents(RECEIVING), **prov}],
+        "products": [{**_fields(PRODUCT), **prov}],
         "labs": [{**_fields(LAB, "accreditations", "qualifications", "keys"), **_lab_json(), **prov}],
         "accreditation_bodies": [{**_fields(BODY, "mra_testing"), **_nested("mra_testing", BODY.mra_testing), **prov}],
         "regulators": [{**_fields(REGULATOR), **prov}],
-        "organisations": [{**_fields(ORGANISATION), **prov}],
+        "organisations": [{**_fields(ORGANISATION, "locations"), "locations_json": json.dumps(
+            [{"location_id": "YW-A", "name": "Assembly", "country": "CN", "gln": "6901234000016",
+              "street": "88 Chouzhou Rd", "latitude": 29.3, "longitude": 120.07, "city": "Yiwu", "region": "Zhejiang",
+              "postal_code": "322000"}], ensure_ascii=False, separators=(",", ":")), **prov}],
         "rejects": [{
             "reject_id": LETTER.reject_id, "reason": LETTER.reason, "source": "worker", "event_kind": "shipment",
             "event_id": "shp-9", "original": LETTER.original, "original_topic": "lt.shipments",
@@ -160,6 +186,11 @@ def expected() -> dict[str, list[dict[str, Any]]]:
         "refused_edges": [{"event_id": "prd-ba", "parent_batch": "LOT-B", "child_batch": "LOT-A", "reason": CYCLE,
                            "known_at": NOW}],
     }
+
+
+def _documents(event: Production | Shipment | Receiving) -> dict[str, list[str]]:
+    return {"reference_document_types": [d.type for d in event.reference_documents],
+            "reference_document_numbers": [d.number for d in event.reference_documents]}
 
 
 def _lab_json() -> dict[str, str]:

@@ -13,7 +13,7 @@ from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibi
 
 from schemas.codec import MAGIC, AvroCodec, schema_versions, single_object_fingerprint
 from tests.conftest import NOW
-from tests.registry_samples import REGISTRY, SIGNED
+from tests.registry_samples import REGISTRY, SIGNED, TRACKED
 from traceability.events import EVENT_KINDS, event_to_record, record_fields
 from traceability.simulation import ChainShape, supply_chain
 
@@ -53,7 +53,7 @@ def test_the_compatibility_check_catches_a_breaking_change():
 def _sample(kind: str):
     """An event of ``kind`` with every field set (nested records included)."""
     simulated = supply_chain(3, ChainShape(raw_lots=2, components=2, products=2, tested_fraction=1.0), NOW)
-    return next(e for e in [*REGISTRY, SIGNED, *simulated] if e.kind == kind)
+    return next(e for e in [*TRACKED, *REGISTRY, SIGNED, *simulated] if e.kind == kind)
 
 
 def _written(kind: str, version_path, record: dict) -> bytes:

@@ -8,9 +8,9 @@ import shutil
 import pytest
 
 from schemas import SCHEMA_DIR
-from schemas.codec import AvroCodec
+from schemas.codec import AvroCodec, schema_versions
 from tests.conftest import NOW
-from tests.registry_samples import REGISTRY, SIGNED
+from tests.registry_samples import REGISTRY, SIGNED, TRACKED
 from traceability.errors import UndecodableEvent
 from traceability.events import EVENT_KINDS
 from traceability.simulation import ChainShape, supply_chain
@@ -39,7 +39,7 @@ def sample_events():
 
 
 def test_every_kind_of_event_survives_an_encode_decode_round_trip():
-    events = [*sample_events(), *REGISTRY, SIGNED]
+    events = [*sample_events(), *REGISTRY, SIGNED, *TRACKED]
     assert {e.kind for e in events} == set(EVENT_KINDS)
     for event in events:
         assert CODEC.decode(CODEC.encode(event)) == event
@@ -58,9 +58,10 @@ def test_a_message_starts_with_the_magic_and_the_little_endian_crc64_of_the_cano
 def test_a_message_written_with_an_older_schema_is_read_into_the_current_one(tmp_path):
     schema_dir = tmp_path / "schemas"
     shutil.copytree(SCHEMA_DIR, schema_dir, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    v1 = json.loads((schema_dir / "shipment" / "v1.avsc").read_text())
-    v2 = {**v1, "fields": [*v1["fields"], {"name": "carrier", "type": "string", "default": "unknown"}]}
-    (schema_dir / "shipment" / "v2.avsc").write_text(json.dumps(v2))
+    versions = schema_versions("shipment", schema_dir)
+    latest = json.loads(versions[-1].read_text())
+    newer = {**latest, "fields": [*latest["fields"], {"name": "carrier", "type": "string", "default": "unknown"}]}
+    (schema_dir / "shipment" / f"v{len(versions) + 1}.avsc").write_text(json.dumps(newer))
     old, new = AvroCodec(SCHEMA_DIR), AvroCodec(schema_dir)
     shipment = next(e for e in sample_events() if e.kind == "shipment")
 

@@ -128,7 +128,7 @@ def test_registry_entries_only_refuses_every_other_kind_with_the_reason():
     assert report.published == len(REGISTRY) + labs_simulated
     refused = {e.reason for e in report.rejected}
     assert "type: shipment is not a registry entry (expected one of lab, accreditation_body, regulator, " \
-           "organisation); publish it with `lotline publish`" in refused
+           "organisation, product); publish it with `lotline publish`" in refused
     assert {topic for topic, *_ in producer.sent} == {TOPICS.registry, TOPICS.dead_letter}
     keyed = {CODEC.decode(value).event_id: key for topic, key, value, _ in producer.sent if topic == TOPICS.registry}
     assert keyed["ab-cnas"] == b"CNAS" and keyed["reg-samr-zj"] == b"SAMR-ZJ" and keyed["lab-ev-cti-2"] == b"LAB-CTI-YW"

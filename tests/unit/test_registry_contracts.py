@@ -108,7 +108,8 @@ def test_the_documented_json_lines_parse_as_written():
                                                 at("2027-01-01T00:00:00Z")),)
     assert lab.names == ("义乌市产品质量检验所",) and lab.legal_id == "91330782MA28C0XX1A"
     organisation = parse_event(ORGANISATION_LINE)
-    assert organisation == dataclasses.replace(YW_TOYS, registered_at=at("2026-11-01T00:00:00Z"))
+    assert organisation == dataclasses.replace(YW_TOYS, registered_at=at("2026-11-01T00:00:00Z"), phone="",
+                                               locations=())  # a v1 line: no phone, no locations
     for event in (body, regulator, lab, organisation):
         assert validate(event, NOW) is event
 
