@@ -32,7 +32,9 @@ from traceability.errors import InvalidEvent
 from traceability.events import (
     Accreditation,
     Organisation,
+    Product,
     Production,
+    Receiving,
     Shipment,
     StatusChange,
     event_to_record,
@@ -209,11 +211,24 @@ def test_the_demo_chain_registers_every_org_its_productions_and_shipments_name_w
     events = yiwu_toys(NOW - 10 * DAY)
     orgs = {e.org_id: e for e in events if isinstance(e, Organisation)}
     named = {e.org_id for e in events if isinstance(e, Production)} | {
-        org for e in events if isinstance(e, Shipment) for org in (e.from_org, e.to_org)}
+        org for e in events if isinstance(e, Shipment | Receiving) for org in (e.from_org, e.to_org)}
     assert set(orgs) == named
     assert all(validate(org, NOW) is org for org in orgs.values())
     assert {orgs[e.org_id].places for e in events if isinstance(e, Production)} == {frozenset({"CN", "CN-ZJ"})}
     assert all(orgs[e.to_org].country == e.to_country for e in events if isinstance(e, Shipment))
+
+
+def test_the_demo_chain_names_only_registered_locations_and_products():
+    events = yiwu_toys(NOW - 10 * DAY)
+    orgs = {e.org_id: e for e in events if isinstance(e, Organisation)}
+    products = {e.product_id for e in events if isinstance(e, Product)}
+    places = [(e.org_id, e.location_id) for e in events if isinstance(e, Production)]
+    places += [(e.from_org, e.from_location) for e in events if isinstance(e, Shipment | Receiving)]
+    places += [(e.to_org, e.to_location_id) for e in events if isinstance(e, Shipment)]
+    places += [(e.to_org, e.location_id) for e in events if isinstance(e, Receiving)]
+    assert all(orgs[org].location(location) is not None for org, location in places)
+    assert {o.product_id for e in events if isinstance(e, Production) for o in e.outputs} == products
+    assert all(validate(e, NOW) is e for e in events if isinstance(e, Product))
 
 
 # --- validation ----------------------------------------------------------------------------------

@@ -1,0 +1,174 @@
+"""The tracking records of a regulator's request, read from ClickHouse (``traceability.tracking``).
+
+A request names its lots three ways: a recall scope (the batch and every descendant, from the
+closure), a list of lot codes, or a product (every lot a production made of it) over a date range.
+Then four reads, each indexed by lot: the transformations that made the lots (whole production
+events: their event ids come from the lineage edges, ordered by child; edges refused as cycles do
+not count), the productions that made their inputs (for the inputs' product descriptions), and the
+shipments and receivings of the lots. The registry's organisations and products come last.
+
+As everywhere on the read side, rows may repeat (at-least-once delivery): events are deduplicated
+by event id, and ``as_of`` keeps only rows written by then (``ingested_at``; the closure's
+``known_at``). A product's date range filters the events, not the lots' making records: a lot made
+before the range but shipped in it still shows where it was made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from clickhouse_driver import Client
+
+from query import registry
+from query.scope import unknown_batch
+from traceability.events import InputLot, OutputLot, Production, Receiving, ReferenceDocument, Shipment
+from traceability.tracking import Request, TrackingRecords
+
+
+class TrackingReader:
+    """Reads `TrackingRecords` from one database; one reader per calling thread (it keeps a client)."""
+
+    def __init__(self, client: Client, database: str) -> None:
+        self._client = client
+        self._db = database
+
+    def records(self, request: Request, as_of: datetime | None = None) -> TrackingRecords:
+        """Everything the official forms need about the request's lots.
+
+        Raises:
+            UnknownBatch: a recall of a batch nothing is known about (as of ``as_of``).
+        """
+        lots = self._lots(request, as_of)
+        span = (request.start, request.end) if request.kind == "product" else (None, None)
+        productions = self._productions(lots, as_of, span)
+        making = productions if span == (None, None) else self._productions(lots, as_of, (None, None))
+        inputs = sorted({i.batch_id for p in making for i in p.inputs} - set(lots))
+        made = _earliest_by_lot([*making, *self._productions(inputs, as_of, (None, None))])
+        shipments, receivings = self._shipments(lots, as_of, span), self._receivings(lots, as_of, span)
+        products = registry.products(self._client, self._db, {o.product_id for p in made.values() for o in p.outputs},
+                                     as_of)
+        return TrackingRecords(
+            request=request, as_of=as_of, lots=tuple(lots), productions=tuple(productions),
+            shipments=tuple(shipments), receivings=tuple(receivings), made=made,
+            organisations=registry.organisations(self._client, self._db, as_of), products=products,
+        )
+
+    def _lots(self, request: Request, as_of: datetime | None) -> list[str]:
+        if request.kind == "lots":
+            return sorted(set(request.lots))
+        params: dict[str, Any] = {"batch": request.batch_id, "product": request.product_id, "as_of": as_of}
+        if request.kind == "product":
+            sql = (f"SELECT DISTINCT child_batch FROM {self._db}.lineage_edges WHERE child_product = %(product)s "
+                   f"{_ingested(as_of)} ORDER BY child_batch")
+            return [lot for (lot,) in self._client.execute(sql, params)]
+        known = "AND known_at <= %(as_of)s" if as_of else ""
+        sql = (f"SELECT DISTINCT descendant FROM {self._db}.closure_by_ancestor WHERE ancestor = %(batch)s {known}")
+        lots = sorted({request.batch_id, *(lot for (lot,) in self._client.execute(sql, params))})
+        if len(lots) == 1 and not self._known(request.batch_id, as_of):
+            raise unknown_batch(request.batch_id, as_of)
+        return lots
+
+    def _known(self, batch_id: str, as_of: datetime | None) -> bool:
+        """Whether any event names the batch (made, used, shipped, received or tested)."""
+        where = f"%(batch)s {_ingested(as_of)}"
+        sql = " UNION ALL ".join([
+            f"SELECT 1 FROM {self._db}.lineage_edges WHERE child_batch = {where} LIMIT 1",
+            f"SELECT 1 FROM {self._db}.lineage_edges WHERE parent_batch = {where} LIMIT 1",
+            f"SELECT 1 FROM {self._db}.shipments WHERE batch_id = {where} LIMIT 1",
+            f"SELECT 1 FROM {self._db}.receivings WHERE batch_id = {where} LIMIT 1",
+            f"SELECT 1 FROM {self._db}.lab_results WHERE batch_id = {where} LIMIT 1",
+        ])
+        return bool(self._client.execute(sql, {"batch": batch_id, "as_of": as_of}))
+
+    def _productions(self, lots: Sequence[str], as_of: datetime | None, span: _Span) -> list[Production]:
+        """The whole production events with an accepted edge into ``lots``, oldest first."""
+        if not lots:
+            return []
+        edges = (f"SELECT event_id FROM {self._db}.lineage_edges WHERE child_batch IN %(lots)s {_ingested(as_of)} "
+                 f"AND (event_id, parent_batch, child_batch) NOT IN "
+                 f"(SELECT event_id, parent_batch, child_batch FROM {self._db}.refused_edges)")
+        sql = (f"SELECT event_id, any(org_id), any(site), toUInt32(any(occurred_at)) AS at, any(inputs.batch_id), "
+               "any(inputs.quantity), any(inputs.unit), any(outputs.batch_id), any(outputs.product_id), "
+               "any(outputs.quantity), any(outputs.unit), any(location_id), any(tlc_source_reference), "
+               f"any(reference_document_types), any(reference_document_numbers) FROM {self._db}.production_events "
+               f"WHERE event_id IN ({edges}) {_ingested(as_of)} {_during(span)} GROUP BY event_id "
+               "ORDER BY at, event_id")
+        return [_production(row) for row in self._client.execute(sql, _params(lots, as_of, span))]
+
+    def _shipments(self, lots: Sequence[str], as_of: datetime | None, span: _Span) -> list[Shipment]:
+        if not lots:
+            return []
+        sql = ("SELECT event_id, any(shipment_id), any(batch_id), any(quantity), any(unit), any(from_org), "
+               "any(to_org), any(to_location), any(to_country), toUInt32(any(occurred_at)) AS at, any(from_location), "
+               "any(to_location_id), any(reference_document_types), any(reference_document_numbers) "
+               f"FROM {self._db}.shipments WHERE batch_id IN %(lots)s {_ingested(as_of)} {_during(span)} "
+               "GROUP BY event_id ORDER BY at, event_id")
+        return [_shipment(row) for row in self._client.execute(sql, _params(lots, as_of, span))]
+
+    def _receivings(self, lots: Sequence[str], as_of: datetime | None, span: _Span) -> list[Receiving]:
+        if not lots:
+            return []
+        sql = ("SELECT event_id, any(receipt_id), any(batch_id), any(quantity), any(unit), any(from_org), "
+               "any(to_org), any(location_id), toUInt32(any(occurred_at)) AS at, any(from_location), "
+               "any(shipment_id), any(reference_document_types), any(reference_document_numbers) "
+               f"FROM {self._db}.receivings WHERE batch_id IN %(lots)s {_ingested(as_of)} {_during(span)} "
+               "GROUP BY event_id ORDER BY at, event_id")
+        return [_receiving(row) for row in self._client.execute(sql, _params(lots, as_of, span))]
+
+
+_Span = tuple[datetime | None, datetime | None]
+
+
+def _ingested(as_of: datetime | None) -> str:
+    return "AND ingested_at <= %(as_of)s" if as_of else ""
+
+
+def _during(span: _Span) -> str:
+    start, end = span
+    return ("AND occurred_at >= %(start)s " if start else "") + ("AND occurred_at < %(end)s" if end else "")
+
+
+def _params(lots: Sequence[str], as_of: datetime | None, span: _Span) -> dict[str, Any]:
+    return {"lots": tuple(lots), "as_of": as_of, "start": span[0], "end": span[1]}
+
+
+def _earliest_by_lot(productions: Iterable[Production]) -> dict[str, Production]:
+    made: dict[str, Production] = {}
+    for p in sorted(productions, key=lambda p: (p.occurred_at, p.event_id)):
+        for out in p.outputs:
+            made.setdefault(out.batch_id, p)
+    return made
+
+
+def _utc(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _documents(types: Sequence[str], numbers: Sequence[str]) -> tuple[ReferenceDocument, ...]:
+    return tuple(ReferenceDocument(t, n) for t, n in zip(types, numbers, strict=True))
+
+
+def _production(row: Sequence[Any]) -> Production:
+    (event_id, org_id, site, at, in_lots, in_qty, in_units, out_lots, out_products, out_qty, out_units, location,
+     reference, doc_types, doc_numbers) = row
+    return Production(event_id, org_id, site, _utc(at),
+                      tuple(map(InputLot, in_lots, in_qty, in_units)),
+                      tuple(map(OutputLot, out_lots, out_products, out_qty, out_units)),
+                      location, reference, _documents(doc_types, doc_numbers))
+
+
+def _shipment(row: Sequence[Any]) -> Shipment:
+    (event_id, shipment_id, batch_id, quantity, unit, from_org, to_org, to_location, to_country, at, from_location,
+     to_location_id, doc_types, doc_numbers) = row
+    return Shipment(event_id, shipment_id, batch_id, quantity, unit, from_org, to_org, to_location,
+                    to_country.rstrip("\0"), _utc(at), from_location, to_location_id,
+                    _documents(doc_types, doc_numbers))
+
+
+def _receiving(row: Sequence[Any]) -> Receiving:
+    (event_id, receipt_id, batch_id, quantity, unit, from_org, to_org, location_id, at, from_location, shipment_id,
+     doc_types, doc_numbers) = row
+    return Receiving(event_id, receipt_id, batch_id, quantity, unit, from_org, to_org, location_id, _utc(at),
+                     from_location, shipment_id, _documents(doc_types, doc_numbers))
