@@ -3,7 +3,8 @@
 # the demo supply chain (toy factories in Yiwu: its registry, lineage, lab reports, one failing lead
 # test, plus 3 deliberately bad lines), with one lab signing its reports with a registered key and
 # an impostor forging a "corrected" pass of the failed lot; then trace a toy, scope the recall of the
-# failed lot, verify its report, and show the forgery refused; then give a brand, an importer, a
+# failed lot and write the FDA's sortable spreadsheet and an EU Safety Gate draft of it, verify its
+# report, and show the forgery refused; then give a brand, an importer, a
 # regulator and a lab API keys and show what each of them sees of the same recall.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +49,12 @@ lotline trace TOY-CAR-2611-01
 echo; echo "== recall scope of the failed pigment lot: lotline recall PIG-RED-2610-07"
 lotline recall PIG-RED-2610-07
 lotline recall PIG-RED-2610-07 --xlsx "$out/recall-PIG-RED-2610-07.xlsx"
+
+echo; echo "== the FDA's sortable spreadsheet of that recall scope: lotline export fsma --recall PIG-RED-2610-07"
+lotline export fsma --recall PIG-RED-2610-07 --out "$out/fsma-PIG-RED-2610-07.xlsx"
+echo; echo "== an EU Safety Gate notification draft for it: lotline notify safety-gate PIG-RED-2610-07"
+lotline notify safety-gate PIG-RED-2610-07
+lotline notify safety-gate PIG-RED-2610-07 --html "$out/safety-gate-PIG-RED-2610-07.html"
 
 echo; echo "== is the failing report real, and does Zhejiang's regulator recognise it? lotline verify LAB-CTI-YW RPT-CTI-0002 --jurisdiction CN-ZJ"
 lotline verify LAB-CTI-YW RPT-CTI-0002 --jurisdiction CN-ZJ

@@ -38,6 +38,7 @@ from query import export
 from query.answers import recall_json, report_json, trace_json
 from query.auditing import AuditTrail
 from query.callers import Authentication, Caller, caller
+from query.forms_api import forms_router
 from query.gate import Gate, signed_in
 from query.limits import RequestLimits, ServerLimits
 from query.metrics import ApiMetrics
@@ -270,6 +271,7 @@ def create_api(services: ApiServices, now: Callable[[], datetime] = lambda: date
         return {"published": report.published, "rejected": len(reasons), "results": results}
 
     api.include_router(trust_router(services, timed))
+    api.include_router(forms_router(services, timed, now))
     api.include_router(web_router(services))
     if not assets_built():
         log.warning("the web pages' scripts are not built: run deploy/bootstrap.sh (or npm run build in web/)")

@@ -17,6 +17,7 @@ from typing import Any
 from clickhouse_driver import Client
 
 from query import registry
+from query.forms import FormReader
 from query.scope import ScopeReader, the_report, unknown_batch
 from traceability.access import (
     Parties,
@@ -29,7 +30,9 @@ from traceability.access import (
 )
 from traceability.errors import Unauthenticated
 from traceability.events import LabResult
+from traceability.safety_gate import Notification
 from traceability.scope import Recall, Report, Trace
+from traceability.tracking import Request, TrackingRecords
 
 
 def signed_in(principal: Principal) -> None:
@@ -50,6 +53,7 @@ class Gate:
         self._connect = connect
         self._db = database
         self._client: Client | None = None
+        self._form_reader: FormReader | None = None
 
     def trace(self, principal: Principal, batch_id: str, as_of: datetime | None) -> tuple[Trace, Withheld]:
         """The trace as ``principal`` may read it, and what was withheld from it.
@@ -70,6 +74,46 @@ class Gate:
             return org_recall(self._reader.recall(batch_id, as_of), principal.org_id, own.__contains__)
         self._admit(principal, batch_id, as_of)
         return self._reader.recall(batch_id, as_of), Withheld()
+
+    def tracking(self, principal: Principal, request: Request, as_of: datetime | None) -> TrackingRecords:
+        """The tracking records of a regulator's request, cut to the lots ``principal`` may read.
+
+        The forms are the regulators' (and the operator's): an admin reads every lot; a regulator the
+        recall scope of a batch it may read (in full, as its recall), and of a list of lots or a product
+        the lots it may read (the others are left out, as if unknown). Anybody else reads nothing:
+        a recall is the same ``UnknownBatch`` as for an unknown batch, a list or a product is empty.
+
+        Raises:
+            UnknownBatch: the recalled batch is unknown, or ``principal`` may not read it.
+        """
+        if principal.role == "admin":
+            return self._forms().tracking(request, as_of)
+        if request.kind == "recall":
+            self._admit_regulator(principal, request.batch_id, as_of)
+            return self._forms().tracking(request, as_of)
+        def readable(lot: str) -> bool:
+            return principal.role == "regulator" and self.may_read_batch(principal, lot)
+        return self._forms().tracking(request, as_of, keep=readable)
+
+    def safety_gate(self, principal: Principal, batch_id: str, as_of: datetime | None, now: datetime
+                    ) -> Notification:
+        """The Safety Gate notification draft of a batch, for an admin or a regulator that may read it.
+
+        Raises:
+            UnknownBatch: the batch is unknown, or ``principal`` may not read it (or is no regulator).
+        """
+        if principal.role != "admin":
+            self._admit_regulator(principal, batch_id, as_of)
+        return self._forms().safety_gate(batch_id, as_of, now)
+
+    def _admit_regulator(self, principal: Principal, batch_id: str, as_of: datetime | None) -> None:
+        if principal.role != "regulator" or not self.may_read_batch(principal, batch_id):
+            raise unknown_batch(batch_id, as_of)
+
+    def _forms(self) -> FormReader:
+        if self._form_reader is None:
+            self._form_reader = FormReader(self._reader, self._clickhouse(), self._db)
+        return self._form_reader
 
     def report(self, principal: Principal, report_id: str, as_of: datetime | None, lab_id: str | None = None
                ) -> Report:

@@ -7,7 +7,7 @@ success: an answer to a question that was not the one meant is worse than a clea
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from traceability.errors import BadParameter, InvalidEvent
 from traceability.field_rules import MAX_ID_LENGTH
@@ -64,3 +64,38 @@ def _rfc3339(value: str) -> str:
     if lowered:
         value = f"{lowered[1]}T{lowered[2]}{'Z' if lowered[3] else ''}"
     return re.sub(r"(T\d\d:\d\d:)60", r"\g<1>59.999999", value, count=1) if ":60" in value else value
+
+
+_DAY = re.compile(r"^\d{4}-\d\d-\d\d$")
+
+
+def day_or_moment(field: str, value: str, *, end: bool = False) -> datetime:
+    """A date range's bound: a day (``2026-11-01``, UTC) or a moment (as `moment`).
+
+    A day ending a range is inclusive: its bound is the next midnight, so ``--from 2026-11-01 --to
+    2026-11-30`` covers November. A moment is taken as it is (exclusive at the end).
+
+    Raises:
+        BadParameter: naming ``field``.
+    """
+    if _DAY.match(value):
+        try:
+            day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+        except ValueError:
+            raise BadParameter(field, f"not a date: {value!r:.40}") from None
+        return day + timedelta(days=1) if end else day
+    found = moment(field, value)
+    assert found is not None  # a str in, a datetime out
+    return found
+
+
+def date_range(start_field: str, start: str, end_field: str, end: str) -> tuple[datetime, datetime]:
+    """``[start, end)`` from two bounds (see `day_or_moment`).
+
+    Raises:
+        BadParameter: a malformed bound, or an end not after the start.
+    """
+    first, last = day_or_moment(start_field, start), day_or_moment(end_field, end, end=True)
+    if last <= first:
+        raise BadParameter(end_field, f"the range ends ({last.isoformat()}) before it starts ({first.isoformat()})")
+    return first, last

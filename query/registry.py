@@ -126,10 +126,14 @@ def _organisation_snapshots(client: Client, database: str, as_of: datetime | Non
     if org_ids is not None:
         params["orgs"] = list(org_ids)
         where += " AND has(%(orgs)s, org_id)"
-    columns = _read(client, "SELECT event_id, any(org_id) AS org, any(name) AS name, any(country) AS country, "
-                            "any(subdivision) AS subdivision, any(roles) AS roles, "
-                            "toUInt32(any(registered_at)) AS registered_at, any(phone) AS phone, "
-                            f"any(locations_json) AS locations FROM {database}.organisations "
+    # Each field from the copy written last: an org snapshot's event id published again as v2 (with its
+    # phone and locations) reads as the v2 copy.
+    columns = _read(client, "SELECT event_id, argMax(org_id, ingested_at) AS org, argMax(name, ingested_at) AS name, "
+                            "argMax(country, ingested_at) AS country, argMax(subdivision, ingested_at) AS subdivision, "
+                            "argMax(roles, ingested_at) AS roles, "
+                            "toUInt32(argMax(registered_at, ingested_at)) AS registered_at, "
+                            "argMax(phone, ingested_at) AS phone, "
+                            f"argMax(locations_json, ingested_at) AS locations FROM {database}.organisations "
                             f"WHERE 1 {where} GROUP BY event_id", params)
     columns = renamed(converted(columns, registered_at=_time_text, locations=json.loads), {"org": "org_id"})
     return [_entry(Organisation, "organisation", row) for row in _rows(columns)]

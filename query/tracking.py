@@ -8,14 +8,16 @@ not count), the productions that made their inputs (for the inputs' product desc
 shipments and receivings of the lots. The registry's organisations and products come last.
 
 As everywhere on the read side, rows may repeat (at-least-once delivery): events are deduplicated
-by event id, and ``as_of`` keeps only rows written by then (``ingested_at``; the closure's
+by event id, each field from the copy written last (``argMax(…, ingested_at)``: an event id published
+again with more fields, say by a publisher moving to v2, reads as its latest copy), and ``as_of`` keeps
+only rows written by then (``ingested_at``; the closure's
 ``known_at``). A product's date range filters the events, not the lots' making records: a lot made
 before the range but shipped in it still shows where it was made.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,13 +36,16 @@ class TrackingReader:
         self._client = client
         self._db = database
 
-    def records(self, request: Request, as_of: datetime | None = None) -> TrackingRecords:
-        """Everything the official forms need about the request's lots.
+    def records(self, request: Request, as_of: datetime | None = None,
+                keep: Callable[[str], bool] | None = None) -> TrackingRecords:
+        """Everything the official forms need about the request's lots (those ``keep`` keeps, if given).
 
         Raises:
             UnknownBatch: a recall of a batch nothing is known about (as of ``as_of``).
         """
         lots = self._lots(request, as_of)
+        if keep is not None:
+            lots = [lot for lot in lots if keep(lot)]
         span = (request.start, request.end) if request.kind == "product" else (None, None)
         productions = self._productions(lots, as_of, span)
         making = productions if span == (None, None) else self._productions(lots, as_of, (None, None))
@@ -89,36 +94,45 @@ class TrackingReader:
         edges = (f"SELECT event_id FROM {self._db}.lineage_edges WHERE child_batch IN %(lots)s {_ingested(as_of)} "
                  f"AND (event_id, parent_batch, child_batch) NOT IN "
                  f"(SELECT event_id, parent_batch, child_batch FROM {self._db}.refused_edges)")
-        sql = (f"SELECT event_id, any(org_id), any(site), toUInt32(any(occurred_at)) AS at, any(inputs.batch_id), "
-               "any(inputs.quantity), any(inputs.unit), any(outputs.batch_id), any(outputs.product_id), "
-               "any(outputs.quantity), any(outputs.unit), any(location_id), any(tlc_source_reference), "
-               f"any(reference_document_types), any(reference_document_numbers) FROM {self._db}.production_events "
-               f"WHERE event_id IN ({edges}) {_ingested(as_of)} {_during(span)} GROUP BY event_id "
-               "ORDER BY at, event_id")
+        columns = _latest("org_id", "site", "toUInt32(occurred_at)", "inputs.batch_id", "inputs.quantity",
+                          "inputs.unit", "outputs.batch_id", "outputs.product_id", "outputs.quantity", "outputs.unit",
+                          "location_id", "tlc_source_reference", *_DOCUMENTS)
+        sql = (f"SELECT event_id, {columns} FROM {self._db}.production_events WHERE event_id IN ({edges}) "
+               f"{_ingested(as_of)} {_during(span)} GROUP BY event_id ORDER BY {_ORDER}")
         return [_production(row) for row in self._client.execute(sql, _params(lots, as_of, span))]
 
     def _shipments(self, lots: Sequence[str], as_of: datetime | None, span: _Span) -> list[Shipment]:
         if not lots:
             return []
-        sql = ("SELECT event_id, any(shipment_id), any(batch_id), any(quantity), any(unit), any(from_org), "
-               "any(to_org), any(to_location), any(to_country), toUInt32(any(occurred_at)) AS at, any(from_location), "
-               "any(to_location_id), any(reference_document_types), any(reference_document_numbers) "
-               f"FROM {self._db}.shipments WHERE batch_id IN %(lots)s {_ingested(as_of)} {_during(span)} "
-               "GROUP BY event_id ORDER BY at, event_id")
+        columns = _latest("shipment_id", "batch_id", "quantity", "unit", "from_org", "to_org", "to_location",
+                          "to_country", "toUInt32(occurred_at)", "from_location", "to_location_id", *_DOCUMENTS)
+        sql = (f"SELECT event_id, {columns} FROM {self._db}.shipments WHERE batch_id IN %(lots)s "
+               f"{_ingested(as_of)} {_during(span)} GROUP BY event_id ORDER BY {_ORDER}")
         return [_shipment(row) for row in self._client.execute(sql, _params(lots, as_of, span))]
 
     def _receivings(self, lots: Sequence[str], as_of: datetime | None, span: _Span) -> list[Receiving]:
         if not lots:
             return []
-        sql = ("SELECT event_id, any(receipt_id), any(batch_id), any(quantity), any(unit), any(from_org), "
-               "any(to_org), any(location_id), toUInt32(any(occurred_at)) AS at, any(from_location), "
-               "any(shipment_id), any(reference_document_types), any(reference_document_numbers) "
-               f"FROM {self._db}.receivings WHERE batch_id IN %(lots)s {_ingested(as_of)} {_during(span)} "
-               "GROUP BY event_id ORDER BY at, event_id")
+        columns = _latest("receipt_id", "batch_id", "quantity", "unit", "from_org", "to_org", "location_id",
+                          "toUInt32(occurred_at)", "from_location", "shipment_id", *_DOCUMENTS)
+        sql = (f"SELECT event_id, {columns} FROM {self._db}.receivings WHERE batch_id IN %(lots)s "
+               f"{_ingested(as_of)} {_during(span)} GROUP BY event_id ORDER BY {_ORDER}")
         return [_receiving(row) for row in self._client.execute(sql, _params(lots, as_of, span))]
 
 
 _Span = tuple[datetime | None, datetime | None]
+_DOCUMENTS = ("reference_document_types", "reference_document_numbers")
+#: Oldest first (by the latest copy's time; ``occurred_at`` itself would name the raw column here).
+_ORDER = "argMax(occurred_at, ingested_at), event_id"
+
+
+def _latest(*columns: str) -> str:
+    """Each column from the copy of its event written last (``toUInt32(c)`` as the seconds of ``c``)."""
+    def one(column: str) -> str:
+        if column.startswith("toUInt32("):
+            return f"toUInt32(argMax({column[9:-1]}, ingested_at))"
+        return f"argMax({column}, ingested_at)"
+    return ", ".join(map(one, columns))
 
 
 def _ingested(as_of: datetime | None) -> str:

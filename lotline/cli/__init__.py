@@ -1,9 +1,9 @@
 """The ``lotline`` command: the top layer. It builds the settings once, hands each command the
 narrow config it needs, and turns Lotline's error tree into exit codes; nothing imports it.
 
-Commands live in one module per group (``stack``, ``publishing``, ``answers``, ``trust``, ``keys``,
-``log``, ``registry``, ``audit``, ``principals``); a group adds its subcommands with ``register``. Their text output is
-rendered by ``query.render``.
+Commands live in one module per group (``stack``, ``publishing``, ``answers``, ``forms``, ``trust``,
+``keys``, ``log``, ``registry``, ``audit``, ``principals``); a group adds its subcommands with ``register``.
+Their text output is rendered by ``query.render``.
 
 Exit status: 0 done, 1 some input rejected or still behind, 2 bad arguments, 3 a service or the
 stack cannot be reached or is not set up, 4 unknown batch or report, 130 interrupted.
@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lotline.cli import answers, audit, keys, log, principals, publishing, registry, stack, trust
+from lotline.cli import answers, audit, forms, keys, log, principals, publishing, registry, stack, trust
 from lotline.cli.exits import EXIT_NOT_FOUND, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
 from lotline.logs import configure
 from lotline.settings import Settings
@@ -30,7 +30,7 @@ the local stack started by `lotline stack up` (state in LOTLINE_STATE_DIR, defau
 """
 
 #: Command groups in the order ``--help`` lists their commands.
-GROUPS = (stack, publishing, answers, registry, trust, keys, log, audit, principals)
+GROUPS = (stack, publishing, answers, forms, registry, trust, keys, log, audit, principals)
 
 
 def build_parser() -> argparse.ArgumentParser:
