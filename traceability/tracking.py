@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, TypeAlias
 
 from traceability.events import Production, Receiving, Shipment
@@ -40,8 +40,8 @@ class Request:
             return f"recall scope of {self.batch_id}"
         if self.kind == "lots":
             return f"{len(self.lots)} traceability lot code{'' if len(self.lots) == 1 else 's'}"
-        span = f"{_day(self.start)} to {_day(self.end)}"
-        return f"product {self.product_id}, events from {span}"
+        last = self.end - timedelta(microseconds=1) if self.end is not None else None  # the end is exclusive
+        return f"product {self.product_id}, events from {_day(self.start)} to {_day(last)}"
 
 
 @dataclass(frozen=True, slots=True)
