@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import HTMLResponse, Response
+from pydantic import StringConstraints
 
 from query import fsma_export
 from query.callers import Caller
@@ -21,7 +22,7 @@ from query.params import ID_MAX, ID_PATTERN, date_range, identifier, moment
 from query.render.safety_gate import notification_html, notification_json
 from sinks.drivers import driver_errors
 from traceability.access import Principal
-from traceability.errors import BadParameter, ClickHouseUnavailable
+from traceability.errors import ClickHouseUnavailable
 from traceability.fsma_template import SHEETS, form
 from traceability.tracking import Request
 
@@ -34,12 +35,13 @@ AsOf = Annotated[str | None, Query(description="as known at this moment (RFC 333
                                    max_length=64, json_schema_extra={"format": "date-time"})]
 Format = Annotated[Literal["xlsx", "csv"], Query(description="xlsx (every sheet, the About sheet and the data "
                                                  "dictionary) or csv (one sheet, named by `sheet`)")]
-SheetName = Annotated[Literal["shipping", "receiving", "transformation"] | None, Query(
-    description="with format=csv: the sheet to give")]
+SheetName = Annotated[Literal["shipping", "receiving", "transformation"], Query(
+    description="with format=csv: the sheet to give (a CSV holds one)")]
 BatchId = Annotated[str, Path(description="batch (lot) id", examples=["PIG-RED-2610-07"], pattern=ID_PATTERN,
                               max_length=ID_MAX)]
 ProductId = Annotated[str, Path(description="product id, as production outputs name it", examples=["SKU-CAR-RED"],
                                 pattern=ID_PATTERN, max_length=ID_MAX)]
+LotCode = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=ID_MAX)]
 Bound = Annotated[str, Query(description="a day (2026-11-01, UTC; `to` is inclusive) or a moment", max_length=64)]
 
 
@@ -52,14 +54,11 @@ def forms_router(services: FormServices, timed: Callable[[str], Any], now: Calla
     router = APIRouter()
 
     def spreadsheet(principal: Principal, request: Request, as_of: datetime | None, format: str,
-                    sheet: str | None, name: str) -> Response:
-        if format == "csv" and sheet is None:
-            raise BadParameter("sheet", f"format=csv gives one sheet: name it ({', '.join(_SHEET_NAMES)})")
+                    sheet: str, name: str) -> Response:
         with timed("fsma"), driver_errors(ClickHouseUnavailable):
             records = services.gate().tracking(principal, request, as_of)
         filled = form(records)
         if format == "csv":
-            assert sheet is not None
             title = SHEETS[_SHEET_NAMES.index(sheet)].name
             body, media = fsma_export.csv_text(filled, title).encode(), "text/csv; charset=utf-8"
             name = f"{name}.{sheet}.csv"
@@ -72,7 +71,7 @@ def forms_router(services: FormServices, timed: Callable[[str], Any], now: Calla
     @router.get("/v1/batches/{batch_id}/fsma", tags=["forms"],
                 responses={**_sheets, 404: {"description": "unknown batch"}, 422: {"description": "malformed"}})
     def fsma_recall(principal: Caller, batch_id: BatchId, as_of: AsOf = None, format: Format = "xlsx",
-                    sheet: SheetName = None) -> Response:
+                    sheet: SheetName = "shipping") -> Response:
         """FSMA 204's electronic sortable spreadsheet of the recall scope of a batch (it and every
         descendant): Shipping, Receiving and Transformation as the FDA's template lays them out, an About
         sheet naming every element the records leave empty, and the data dictionary."""
@@ -84,7 +83,7 @@ def forms_router(services: FormServices, timed: Callable[[str], Any], now: Calla
                 responses={**_sheets, 422: {"description": "malformed id or date"}})
     def fsma_product(principal: Caller, product_id: ProductId, from_: Annotated[str, Query(
                          alias="from", description="first day (2026-11-01, UTC) or moment", max_length=64)],
-                     to: Bound, as_of: AsOf = None, format: Format = "xlsx", sheet: SheetName = None) -> Response:
+                     to: Bound, as_of: AsOf = None, format: Format = "xlsx", sheet: SheetName = "shipping") -> Response:
         """The sortable spreadsheet of every lot of a product, with the tracking events between `from` and
         `to` (as the rule lets FDA ask: a food over a date range)."""
         product = identifier("product_id", product_id)
@@ -95,15 +94,11 @@ def forms_router(services: FormServices, timed: Callable[[str], Any], now: Calla
         return spreadsheet(principal, request, when, format, sheet, f"fsma-{product}")
 
     @router.post("/v1/fsma", tags=["forms"], responses={**_sheets, 422: {"description": "malformed lot codes"}})
-    def fsma_lots(principal: Caller, lots: Annotated[list[str], Body(
+    def fsma_lots(principal: Caller, lots: Annotated[list[LotCode], Body(
                       embed=True, description=f"the traceability lot codes (at most {MAX_LOTS:,})",
-                      examples=[["TOY-CAR-2611-01", "BODY-2611-01"]])],
-                  as_of: AsOf = None, format: Format = "xlsx", sheet: SheetName = None) -> Response:
+                      examples=[["TOY-CAR-2611-01", "BODY-2611-01"]], min_length=1, max_length=MAX_LOTS)],
+                  as_of: AsOf = None, format: Format = "xlsx", sheet: SheetName = "shipping") -> Response:
         """The sortable spreadsheet of a set of traceability lot codes (a JSON body `{"lots": [...]}`)."""
-        if not lots:
-            raise BadParameter("lots", "name at least one lot code")
-        if len(lots) > MAX_LOTS:
-            raise BadParameter("lots", f"{len(lots):,} lot codes; at most {MAX_LOTS:,} in one request")
         codes = tuple(identifier(f"lots[{i}]", lot) for i, lot in enumerate(lots))
         when = moment("as_of", as_of)
         signed_in(principal)

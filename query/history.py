@@ -69,6 +69,8 @@ def recent(client: Client, database: str, table: str, limit: int = 5) -> tuple[l
         "accreditation_bodies": ("body_id", "name", "economy", "registered_at"),
         "regulators": ("regulator_id", "name", "jurisdiction", "registered_at"),
         "organisations": ("org_id", "name", "country", "subdivision", "registered_at"),
+        "receivings": ("receipt_id", "batch_id", "quantity", "unit", "from_org", "to_org", "occurred_at"),
+        "products": ("product_id", "org_id", "name", "gtin", "registered_at"),
     }[table]
     picked = "".join(f", any({c}) AS `{c}`" for c in shown)
     rows, types = client.execute(

@@ -145,6 +145,8 @@ def products(client: Client, database: str, product_ids: Iterable[str] | None = 
     params, where = _filters(as_of)
     if product_ids is not None:
         params["products"] = sorted(set(product_ids))
+        if not params["products"]:
+            return {}  # has([], …) is a type error on 18.16 (an Array(Nothing))
         where += " AND has(%(products)s, product_id)"
     fields = ("org_id", "name", "brand", "commodity", "variety", "packaging_size", "packaging_style", "gtin",
               "category", "model", "description")

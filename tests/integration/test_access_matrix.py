@@ -12,6 +12,8 @@ signed tokens are refused; the audit log holds every request of the run.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
 from dataclasses import dataclass
@@ -99,10 +101,33 @@ def test_every_role_reads_exactly_its_share_and_forbidden_answers_like_unknown(w
             page = api.get(f"/r/{lab}/{report}")
             assert page.status_code == 200 and report in page.text
             assert ('id="measurements"' in page.text) is full, f"{caller.name} opens the page of {report}"
+        _forms_as(caller, api)
         assert api.get(f"/v1/labs/LAB-PIG/reports/{NOBODY_REPORT}/verify").status_code == 404
         assert api.get("/healthz").status_code == 200
         metrics = api.get("/metrics")
         assert metrics.status_code == {"admin": 200, "public": 401}.get(caller.role, 403), caller.name
+
+
+def _forms_as(caller: Caller, api: Any) -> None:
+    """The regulators' forms: an admin's of every batch, a regulator's of the batches it may read; to
+    everybody else every batch is unknown, and a list of lots has no rows."""
+    readable = caller.batches if caller.role in ("admin", "regulator") else frozenset()
+    for batch in BATCHES:
+        for path in (f"/v1/batches/{batch}/fsma", f"/v1/batches/{batch}/fsma?format=csv&sheet=transformation",
+                     f"/v1/batches/{batch}/safety-gate"):
+            got, where = api.get(path), f"{caller.name} {path}"
+            if caller.role == "public":
+                assert got.status_code == 401, where
+            elif batch in readable:
+                assert got.status_code == 200, where
+            else:
+                _same_as_unknown(got, api.get(path.replace(batch, NOBODY_BATCH)), batch, NOBODY_BATCH)
+    listed = api.post("/v1/fsma?format=csv&sheet=transformation", json={"lots": sorted(BATCHES)})
+    if caller.role == "public":
+        assert listed.status_code == 401
+        return
+    lots = {row[9] for row in list(csv.reader(io.StringIO(listed.text)))[1:]}  # J: each row's new lot
+    assert lots == readable, caller.name  # every batch of the world was made by a production
 
 
 def test_an_org_sees_other_parties_batches_only_as_id_depth_and_status(world: World) -> None:

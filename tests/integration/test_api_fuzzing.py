@@ -8,7 +8,8 @@ enforces. One exception, stated: ``POST /v1/verify`` takes any string shaped lik
 and what is inside one (a JSON header, a credential of a report) cannot be said in JSON Schema;
 such a token is refused with a 422 naming ``credential``, which this test checks instead; and
 ``/v1/log/proof/inclusion`` takes exactly one of ``index`` and ``event_id``, which OpenAPI cannot
-say of query parameters (a 422 naming ``index`` otherwise).
+say of query parameters (a 422 naming ``index`` otherwise); and a product's spreadsheet takes a date
+range whose end must follow its start, each a day or a moment (a 422 naming ``from`` or ``to``).
 """
 
 from __future__ import annotations
@@ -92,4 +93,5 @@ def _call(case: Any, key: str | None) -> None:
 _UNSTATABLE = {
     ("/v1/verify", "POST"): ("credential",),  # what is inside a compact JWS
     ("/v1/log/proof/inclusion", "GET"): ("index",),  # exactly one of index and event_id
+    ("/v1/products/{product_id}/fsma", "GET"): ("from", "to"),  # a day or a moment, the end after the start
 }

@@ -151,7 +151,8 @@ def test_lots_and_a_product_over_dates_are_asked_from_the_cli_and_the_api(forms,
     assert "Shipping 6, Receiving 0, Transformation 0" in said  # SHP-001 … 006; received later, made earlier
 
     assert forms.admin.get(f"{url.replace('from=', 'from=x')}").status_code == 422
-    assert forms.admin.get("/v1/batches/X/fsma?format=csv").status_code == 422  # csv names its sheet
+    assert forms.admin.get("/v1/batches/TOY-CAR-2611-01/fsma?format=csv").text.startswith("Traceability Lot Code,")
+    assert forms.admin.get("/v1/batches/TOY-CAR-2611-01/fsma?format=csv&sheet=about").status_code == 422
 
 
 def test_each_role_gets_the_forms_of_what_it_may_read(forms):
@@ -167,6 +168,8 @@ def test_each_role_gets_the_forms_of_what_it_may_read(forms):
     asked = forms.regulator.post("/v1/fsma?format=csv&sheet=shipping",
                                  json={"lots": ["TOY-CAR-2611-01", "TOY-DOLL-2611-01"]})
     assert {row[0] for row in list(csv.reader(io.StringIO(asked.text)))[1:]} == {"TOY-CAR-2611-01"}
+    nobody = read_book(forms.admin.post("/v1/fsma", json={"lots": ["LOT-NOBODY-KNOWS"]}).content)
+    assert [len(nobody[name]) for name in SHEETS[:3]] == [1, 1, 1]  # the headers only
     public = forms.dep.api()
     del public.headers["Authorization"]
     assert public.get(f"/v1/batches/{FAILED_LOT}/fsma").status_code == 401
