@@ -16,7 +16,7 @@ from datetime import datetime
 from clickhouse_driver import Client
 
 from query import registry
-from query.scope import ScopeReader
+from query.scope import ScopeReader, collector_paused
 from query.tracking import TrackingReader
 from traceability.safety_gate import Notification, draft
 from traceability.tracking import Request, TrackingRecords
@@ -30,6 +30,7 @@ class FormReader:
         self._client = client
         self._db = database
 
+    @collector_paused
     def tracking(self, request: Request, as_of: datetime | None = None,
                  keep: Callable[[str], bool] | None = None) -> TrackingRecords:
         """The request's tracking records; ``keep`` picks the lots a caller may read (default: all).
@@ -39,6 +40,7 @@ class FormReader:
         """
         return TrackingReader(self._client, self._db).records(request, as_of, keep)
 
+    @collector_paused
     def safety_gate(self, batch_id: str, as_of: datetime | None, now: datetime) -> Notification:
         """The notification draft for ``batch_id``, from its trace, its recall scope and the registry.
 

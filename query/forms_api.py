@@ -20,6 +20,7 @@ from query.callers import Caller
 from query.gate import Gate, signed_in
 from query.params import ID_MAX, ID_PATTERN, date_range, identifier, moment
 from query.render.safety_gate import notification_html, notification_json
+from query.scope import answer_building
 from sinks.drivers import driver_errors
 from traceability.access import Principal
 from traceability.errors import ClickHouseUnavailable
@@ -55,15 +56,16 @@ def forms_router(services: FormServices, timed: Callable[[str], Any], now: Calla
 
     def spreadsheet(principal: Principal, request: Request, as_of: datetime | None, format: str,
                     sheet: str, name: str) -> Response:
-        with timed("fsma"), driver_errors(ClickHouseUnavailable):
-            records = services.gate().tracking(principal, request, as_of)
-        filled = form(records)
-        if format == "csv":
-            title = SHEETS[_SHEET_NAMES.index(sheet)].name
-            body, media = fsma_export.csv_text(filled, title).encode(), "text/csv; charset=utf-8"
-            name = f"{name}.{sheet}.csv"
-        else:
-            body, media, name = fsma_export.xlsx_bytes(filled, records, now()), _XLSX, f"{name}.xlsx"
+        with timed("fsma"), answer_building():
+            with driver_errors(ClickHouseUnavailable):
+                records = services.gate().tracking(principal, request, as_of)
+            filled = form(records)
+            if format == "csv":
+                title = SHEETS[_SHEET_NAMES.index(sheet)].name
+                body, media = fsma_export.csv_text(filled, title).encode(), "text/csv; charset=utf-8"
+                name = f"{name}.{sheet}.csv"
+            else:
+                body, media, name = fsma_export.xlsx_bytes(filled, records, now()), _XLSX, f"{name}.xlsx"
         return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     _sheets = {200: {"content": {_XLSX: {}, "text/csv": {}}, "description": "the sortable spreadsheet"}}

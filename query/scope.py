@@ -81,7 +81,12 @@ _PAUSE = _CollectorPause()
 _Answer = TypeVar("_Answer")
 
 
-def _collector_paused(method: Callable[..., _Answer]) -> Callable[..., _Answer]:
+def answer_building() -> _CollectorPause:
+    """The collector's pause, for building any large answer (``with answer_building(): …``)."""
+    return _PAUSE
+
+
+def collector_paused(method: Callable[..., _Answer]) -> Callable[..., _Answer]:
     @functools.wraps(method)
     def paused(*args: Any, **kwargs: Any) -> _Answer:
         with _PAUSE:
@@ -106,7 +111,7 @@ class ScopeReader:
     def close(self) -> None:
         self._pool.shutdown()
 
-    @_collector_paused
+    @collector_paused
     def trace(self, batch_id: str, as_of: datetime | None = None) -> Trace:
         """Status, upstream and downstream batches, the links and reports upstream, shipments.
 
@@ -145,7 +150,7 @@ class ScopeReader:
                                       [s.batch_id for s in shipments], reports),
         )
 
-    @_collector_paused
+    @collector_paused
     def recall(self, batch_id: str, as_of: datetime | None = None) -> Recall:
         """The batch and every descendant, how each was made, and every shipment of any of them.
 

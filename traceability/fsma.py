@@ -19,7 +19,9 @@ from traceability.json_form import utc_text
 from traceability.scope import Recall
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_FIRST = frozenset(_FORMULA_STARTS)
+#: The first characters that make a spreadsheet program read text as a formula.
+FORMULA_FIRST = frozenset(_FORMULA_STARTS)
+_FORMULA_FIRST = FORMULA_FIRST
 
 
 @dataclass(frozen=True, slots=True)

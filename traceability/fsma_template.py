@@ -20,9 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from operator import itemgetter
 
 from traceability.events import REFERENCE_DOCUMENT_TYPES, InputLot, OutputLot, Production, ReferenceDocument
-from traceability.fsma import neutralised
+from traceability.fsma import FORMULA_FIRST, neutralised
 from traceability.registry import Location
 from traceability.tracking import TrackingRecords
 
@@ -263,6 +264,8 @@ SHEETS: tuple[Sheet, ...] = (
     _transformation_sheet(),
 )
 SHEET_NAMES: tuple[str, ...] = tuple(sheet.name for sheet in SHEETS)
+#: Each sheet's cells of a row in column order, from the row's cells by header.
+_PICK = {sheet.name: (sheet.headers, itemgetter(*sheet.headers)) for sheet in SHEETS}
 
 
 # --- filling them -----------------------------------------------------------------------------------
@@ -303,14 +306,22 @@ def form(records: TrackingRecords) -> Form:
 
 
 def _row(sheet: Sheet, line: _Line, missing: list[Missing]) -> Row:
-    """The cells in column order (taken by header: a line that lacks a column fails here), gaps listed."""
+    """The cells in column order (taken by header: a line that lacks a column fails here), gaps listed.
+
+    The hot loop of a big form (36 cells a row, 50,000 rows for a 10,000-lot recall): one
+    ``itemgetter`` takes the row's cells, and text is neutralised inline (as `neutralised` does).
+    """
     row: list[Cell] = []
-    for column in sheet.columns:
-        value = line.cells[column.header]
-        if isinstance(value, _Gap):
-            missing.append(Missing(sheet.name, line.lot, column.header, line.event_id, value.why))
-            value = ""
-        row.append(value if isinstance(value, date) else neutralised(value))
+    headers, pick = _PICK[sheet.name]
+    for header, value in zip(headers, pick(line.cells), strict=True):
+        kind = type(value)
+        if kind is str:
+            row.append("'" + value if value[:1] in FORMULA_FIRST else value)
+        elif kind is _Gap:
+            missing.append(Missing(sheet.name, line.lot, header, line.event_id, value.why))
+            row.append("")
+        else:
+            row.append(neutralised(value))
     return tuple(row)
 
 

@@ -347,14 +347,17 @@ def _products(chain: _Chain) -> tuple[NotifiedProduct, ...]:
     by_product: dict[str, list[str]] = defaultdict(list)
     for lot in chain.lots:
         by_product[chain.records.product_of(lot)].append(lot)
+    counted: dict[str, list[Shipment]] = defaultdict(list)  # by lot: one pass, not one per lot
+    for shipment in chain.counted:
+        counted[shipment.batch_id].append(shipment)
     order = sorted(by_product, key=lambda product_id: (not product_id, product_id))  # the unknown product last
-    return tuple(_product(product_id, by_product[product_id], chain) for product_id in order)
+    return tuple(_product(product_id, by_product[product_id], counted, chain) for product_id in order)
 
 
-def _product(product_id: str, lots: list[str], chain: _Chain) -> NotifiedProduct:
-    batches = tuple(Batch(lot, chain.origin[lot], chain.maker(lot),
-                          _per_unit(s for s in chain.counted if s.batch_id == lot)) for lot in lots)
-    shipped = _per_unit(s for s in chain.counted if s.batch_id in lots)
+def _product(product_id: str, lots: list[str], counted: Mapping[str, list[Shipment]], chain: _Chain
+             ) -> NotifiedProduct:
+    batches = tuple(Batch(lot, chain.origin[lot], chain.maker(lot), _per_unit(counted.get(lot, ()))) for lot in lots)
+    shipped = _per_unit(s for lot in lots for s in counted.get(lot, ()))
     p = chain.records.products.get(product_id)
     if p is None:
         return NotifiedProduct(product_id, False, "", "", "", "", "", "", "", "", batches, shipped)

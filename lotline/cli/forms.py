@@ -68,19 +68,21 @@ def register(sub: Any) -> None:
 def run_fsma(settings: Settings, args: argparse.Namespace) -> int:
     from query import fsma_export
     from query.render.forms import fsma_written_text
+    from query.scope import answer_building
     from traceability.fsma_template import form
 
     request, as_of = fsma_request(args), moment("--as-of", args.as_of)
     out = Path(args.out)
     if out.suffix.lower() not in (".xlsx", ".csv"):
         raise BadParameter("--out", f"expected a .xlsx or .csv file name, got {args.out!r:.60}")
-    records = _forms(settings).tracking(request, as_of)
-    filled, now = form(records), datetime.now(UTC)
-    if out.suffix.lower() == ".xlsx":
-        fsma_export.write_xlsx(filled, records, str(out), now)
-        written = [out]
-    else:
-        written = fsma_export.write_csv_files(filled, records, out, now)
+    with answer_building():
+        records = _forms(settings).tracking(request, as_of)
+        filled, now = form(records), datetime.now(UTC)
+        if out.suffix.lower() == ".xlsx":
+            fsma_export.write_xlsx(filled, records, str(out), now)
+            written = [out]
+        else:
+            written = fsma_export.write_csv_files(filled, records, out, now)
     fsma_written_text(written, filled, records, sys.stdout)
     return EXIT_OK
 
