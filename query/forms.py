@@ -18,7 +18,8 @@ from clickhouse_driver import Client
 from query import registry
 from query.scope import ScopeReader, collector_paused
 from query.tracking import TrackingReader
-from traceability.safety_gate import Notification, draft
+from traceability.notification import Notification
+from traceability.safety_gate import draft
 from traceability.tracking import Request, TrackingRecords
 
 

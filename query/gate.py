@@ -30,7 +30,7 @@ from traceability.access import (
 )
 from traceability.errors import Unauthenticated
 from traceability.events import LabResult
-from traceability.safety_gate import Notification
+from traceability.notification import Notification
 from traceability.scope import Recall, Report, Trace
 from traceability.tracking import Request, TrackingRecords
 

@@ -18,7 +18,7 @@ from typing import Any
 from query.render.answers import date_text
 from query.render.table import table
 from traceability.json_form import utc_text
-from traceability.safety_gate import (
+from traceability.notification import (
     ROLES,
     Address,
     FailingReport,
