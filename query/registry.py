@@ -161,7 +161,8 @@ def products(client: Client, database: str, product_ids: Iterable[str] | None = 
 
 def registry_json(bodies: Mapping[str, AccreditationBody], labs_: Mapping[str, Lab],
                   regulators_: Mapping[str, Regulator], organisations_: Mapping[str, Organisation],
-                  as_of: datetime | None, history: Sequence[Lab] | None = None) -> dict[str, Any]:
+                  as_of: datetime | None, history: Sequence[Lab] | None = None,
+                  products_: Mapping[str, Product] | None = None) -> dict[str, Any]:
     """``lotline registry show --json``: each entry's current record in its JSON form (the form
     ``lotline registry load`` takes), and, for one lab, its history (oldest first)."""
     answer: dict[str, Any] = {
@@ -170,6 +171,7 @@ def registry_json(bodies: Mapping[str, AccreditationBody], labs_: Mapping[str, L
         "labs": [event_to_json(lab) for lab in labs_.values()],
         "regulators": [event_to_json(r) for r in regulators_.values()],
         "organisations": [event_to_json(o) for o in organisations_.values()],
+        "products": [event_to_json(p) for p in (products_ or {}).values()],
     }
     if history is not None:
         answer["history"] = [event_to_json(lab) for lab in history]

@@ -38,10 +38,12 @@ def register(sub: Any) -> None:
     load.set_defaults(run=run_registry_load)
 
     show = actions.add_parser(
-        "show", help="show the registry: bodies, labs (accreditations, scope, keys), regulators, organisations",
-        description="Every accreditation body, lab, regulator and organisation at its current record, with "
-        "accreditation statuses, scope, qualifications and signing keys judged now (or at --as-of), and where each "
-        "organisation is. Exit status: 0 shown, 2 bad arguments, 3 no stack, 4 unknown lab.",
+        "show", help="show the registry: bodies, labs (accreditations, scope, keys), regulators, organisations, "
+        "products",
+        description="Every accreditation body, lab, regulator, organisation and product at its current record, with "
+        "accreditation statuses, scope, qualifications and signing keys judged now (or at --as-of), where each "
+        "organisation is (its country, phone and locations) and each product's description. Exit status: 0 shown, "
+        "2 bad arguments, 3 no stack, 4 unknown lab.",
     )
     show.add_argument("--as-of", metavar="TIME", help="the registry as known at TIME (ISO 8601 with a zone)")
     show.add_argument("--lab", metavar="LAB", help="only this lab, with the history of its record")
@@ -77,15 +79,16 @@ def run_registry_show(settings: Settings, args: argparse.Namespace) -> int:
             bodies, labs = registry.bodies(client, database, as_of), registry.labs(client, database, as_of)
             regulators = registry.regulators(client, database, as_of)
             organisations = registry.organisations(client, database, as_of)
+            products = registry.products(client, database, as_of=as_of)
         else:
             history = registry.lab_history(client, database, lab_id, as_of)  # UnknownLab: exit 4
-            bodies, labs, regulators, organisations = {}, {lab_id: history[-1]}, {}, {}  # its current record
+            bodies, labs, regulators, organisations, products = {}, {lab_id: history[-1]}, {}, {}, {}
     at = as_of or datetime.now(UTC)
     if args.json:
-        answer = registry.registry_json(bodies, labs, regulators, organisations, as_of, history)
+        answer = registry.registry_json(bodies, labs, regulators, organisations, as_of, history, products)
         print(json.dumps(answer, indent=2, ensure_ascii=False))
     elif lab_id is None:
-        registry_text(bodies, labs, regulators, organisations, at, as_of, sys.stdout)
+        registry_text(bodies, labs, regulators, organisations, at, as_of, sys.stdout, products)
     else:
         lab_text(labs[lab_id], at, sys.stdout)
         lab_history_text(history or [], sys.stdout)

@@ -15,6 +15,7 @@ from traceability.registry import (
     AccreditationBody,
     Organisation,
     Period,
+    Product,
     Qualification,
     Regulator,
     SigningKey,
@@ -23,11 +24,12 @@ from traceability.registry import (
 
 def registry_text(bodies: Mapping[str, AccreditationBody], labs: Mapping[str, Lab],
                   regulators: Mapping[str, Regulator], organisations: Mapping[str, Organisation], at: datetime,
-                  as_of: datetime | None, out: TextIO) -> None:
+                  as_of: datetime | None, out: TextIO, products: Mapping[str, Product] | None = None) -> None:
     """The whole registry as known at ``as_of`` (statuses and validity at ``at``)."""
     known = f" as of {_time(as_of)}" if as_of else ""
+    products = products or {}
     print(f"registry{known}: {len(bodies)} accreditation bodies, {len(labs)} labs, {len(regulators)} regulators, "
-          f"{len(organisations)} organisations (status at {_time(at)})", file=out)
+          f"{len(organisations)} organisations, {len(products)} products (status at {_time(at)})", file=out)
     _section("accreditation bodies", out)
     if bodies:
         table(("body", "name", "economy", "ILAC MRA (testing)", "registered"),
@@ -47,6 +49,9 @@ def registry_text(bodies: Mapping[str, AccreditationBody], labs: Mapping[str, La
         print("  (none)", file=out)
     _section("organisations", out)
     organisations_text(organisations, out)
+    locations_text(organisations, out)
+    _section("products", out)
+    products_text(products, out)
 
 
 def lab_text(lab: Lab, at: datetime, out: TextIO) -> None:
@@ -92,9 +97,31 @@ def organisations_text(organisations: Mapping[str, Organisation], out: TextIO) -
     if not organisations:
         print("  (none)", file=out)
         return
-    table(("organisation", "name", "country", "subdivision", "roles", "registered"),
-          [(o.org_id, o.name, o.country, o.subdivision or "-", _list(o.roles), _date(o.registered_at))
+    table(("organisation", "name", "country", "subdivision", "roles", "phone", "registered"),
+          [(o.org_id, o.name, o.country, o.subdivision or "-", _list(o.roles), o.phone or "-", _date(o.registered_at))
            for o in organisations.values()], out=out)
+
+
+def locations_text(organisations: Mapping[str, Organisation], out: TextIO) -> None:
+    """Every registered location: whose, where (street or coordinates, city, region, postal code, country), GLN."""
+    rows = [(o.org_id, place.location_id, place.name, place.address_or_coordinates() or "-", place.city or "-",
+             place.region or "-", place.postal_code or "-", place.country, place.gln or "-")
+            for o in organisations.values() for place in o.locations]
+    if rows:
+        print(file=out)
+        table(("organisation", "location", "name", "address", "city", "region", "postal code", "country", "GLN"),
+              rows, out=out)
+
+
+def products_text(products: Mapping[str, Product], out: TextIO) -> None:
+    """Each product's description: name, brand, packaging, GTIN, category and model."""
+    if not products:
+        print("  (none)", file=out)
+        return
+    table(("product", "owner", "name", "brand", "packaging", "GTIN", "category", "model"),
+          [(p.product_id, p.org_id, p.name, p.brand or "-",
+            "; ".join(part for part in (p.packaging_size, p.packaging_style) if part) or "-", p.gtin or "-",
+            p.category or "-", p.model or "-") for p in products.values()], out=out)
 
 
 def _accreditation(a: Accreditation, at: datetime, note: str, out: TextIO) -> None:
