@@ -16,6 +16,7 @@ if [[ "${1:-}" == "--quick" ]]; then
     memory=(--raw-lots 200 --components 1400 --products 2400)
     access=(--runs 20 --raw-lots 40 --components 450 --products 600 --recall-size 150 --principals 20)
     web=(--runs 3 --hub-toys 200)
+    forms=(--toys 1000 --runs 3)
 else
     ingest=(--reports 100000 --rounds 2)
     lineage=()
@@ -24,10 +25,11 @@ else
     memory=()
     access=()
     web=()
+    forms=()
 fi
 
 began=$SECONDS
-for bench in ingest lineage freshness memory queries access web; do
+for bench in ingest lineage freshness memory queries access web forms; do
     echo "== bench/$bench.py" >&2
     args="$bench[@]"
     "$py" "bench/$bench.py" "${!args}"

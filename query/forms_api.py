@@ -19,7 +19,7 @@ from query import fsma_export
 from query.callers import Caller
 from query.gate import Gate, signed_in
 from query.params import ID_MAX, ID_PATTERN, date_range, identifier, moment
-from query.render.safety_gate import notification_html, notification_json
+from query.render.safety_gate import CONTENT_SECURITY_POLICY, notification_html, notification_json
 from query.scope import answer_building
 from sinks.drivers import driver_errors
 from traceability.access import Principal
@@ -31,6 +31,9 @@ _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: The most lot codes one request may name.
 MAX_LOTS = 10_000
 _SHEET_NAMES = tuple(sheet.name.lower() for sheet in SHEETS)
+#: The draft as a page: its own inline style and nothing else, never framed, never cached.
+_PAGE_HEADERS = {"Content-Security-Policy": f"{CONTENT_SECURITY_POLICY}; frame-ancestors 'none'",
+                 "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin", "Cache-Control": "no-store"}
 
 AsOf = Annotated[str | None, Query(description="as known at this moment (RFC 3339 / ISO 8601 with a zone)",
                                    max_length=64, json_schema_extra={"format": "date-time"})]
@@ -122,7 +125,7 @@ def forms_router(services: FormServices, timed: Callable[[str], Any], now: Calla
         with timed("safety_gate"), driver_errors(ClickHouseUnavailable):
             notification = services.gate().safety_gate(principal, batch, when, now())
         if format == "html":
-            return HTMLResponse(notification_html(notification))
+            return HTMLResponse(notification_html(notification), headers=_PAGE_HEADERS)
         return notification_json(notification)
 
     return router

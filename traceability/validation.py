@@ -49,6 +49,11 @@ LOT_UNITS = frozenset(
 #: A credential's size bound, as ``schemas.credential`` reads them (a three-measurement one is ~2 KB).
 MAX_CREDENTIAL_BYTES = 64 * 1024
 _COUNTRY = re.compile(r"[A-Z]{2}")
+#: A traceability lot code source reference (21 CFR 1.1310): an FDA Food Facility Registration number
+#: (11 digits, optionally after ``FFRN``), or a GS1 Digital Link URI naming a GLN (AI 414 or 417) or a
+#: GTIN (AI 01) on the web.
+_SOURCE_REFERENCE = re.compile(r"(?:FFRN? ?)?\d{11}|https?://[A-Za-z0-9.-]+(?::\d+)?(?:/[^/\s]+)*?"
+                               r"/(?:01|414|417)/\d{8,14}(?:/[^\s]*)?")
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
@@ -132,7 +137,10 @@ def _production(event: Production, now: datetime) -> None:
     if both:
         raise InvalidEvent(f"lineage cycle: batch {sorted(both)[0]} is its own input")
     _location_id("location_id", event.location_id)
-    check_text("tlc_source_reference", event.tlc_source_reference, optional=True)
+    if event.tlc_source_reference and not _SOURCE_REFERENCE.fullmatch(event.tlc_source_reference):
+        raise InvalidEvent("tlc_source_reference: expected an FDA Food Facility Registration number (FFRN and 11 "
+                           "digits) or a GS1 Digital Link URI (https://id.example.com/414/<GLN>), got "
+                           f"{event.tlc_source_reference!r:.60}")
     _documents(event.reference_documents)
 
 

@@ -264,7 +264,9 @@ th{background:#eee;width:14em}thead th{width:auto}
 @media print{body{margin:0}section{break-inside:avoid}}
 """
 #: Nothing runs and nothing is fetched, whatever a value smuggles in: only the inline style applies.
-_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+#: The page's policy: its own inline style, nothing else (no script, no image, no request, no form).
+CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+_CSP = CONTENT_SECURITY_POLICY
 
 
 def notification_html(n: Notification) -> str:

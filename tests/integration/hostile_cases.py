@@ -385,7 +385,8 @@ _LIST = {"production": "inputs", "lab_result": "measurements", "lab": "accredite
 #: accreditation's or blanks, the fields added since v1 to theirs) and the tag, never left out here.
 _OPTIONAL = {"type", "measurements", "accredited_methods", "public_keys", "credential", "accreditation_body",
              "accreditation_number", "region", "valid_from", "valid_until", "legal_id", "names", "accreditations",
-             "qualifications", "keys"}
+             "qualifications", "keys", "location_id", "tlc_source_reference", "reference_documents", "from_location",
+             "to_location_id"}
 
 
 def _without(obj: dict[str, Any], name: str) -> dict[str, Any]:

@@ -249,8 +249,9 @@ def _split(rng: random.Random, events: list[Event]) -> tuple[list[Event], list[E
 
 
 def _distinct_by_table(events: list[Event]) -> dict[str, int]:
-    tables = {"lab_result": "lab_results", "production": "production_events", "shipment": "shipments", "lab": "labs",
-              "accreditation_body": "accreditation_bodies", "regulator": "regulators", "organisation": "organisations"}
+    tables = {"lab_result": "lab_results", "production": "production_events", "shipment": "shipments",
+              "receiving": "receivings", "lab": "labs", "accreditation_body": "accreditation_bodies",
+              "regulator": "regulators", "organisation": "organisations", "product": "products"}
     found = Counter(tables[e.kind] for e in {e.event_id: e for e in events}.values())
     return {table: found.get(table, 0) for table in tables.values()}
 

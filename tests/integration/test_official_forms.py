@@ -220,7 +220,9 @@ def test_the_safety_gate_draft_of_the_failing_pigment_lot_field_by_field(forms, 
     forms.cli("notify", "safety-gate", FAILED_LOT, "--html", str(page))
     html = page.read_text()
     assert html.startswith("<!DOCTYPE html>") and "Kornweide 20" in html and "<script" not in html
-    assert forms.regulator.get(f"/v1/batches/{FAILED_LOT}/safety-gate?format=html").text.startswith("<!DOCTYPE")
+    page = forms.regulator.get(f"/v1/batches/{FAILED_LOT}/safety-gate?format=html")
+    assert page.text.startswith("<!DOCTYPE") and "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert "script-src" not in page.headers["content-security-policy"] and "default-src 'none'" in page.text
     assert "RPT-CTI-0002" in forms.cli("notify", "safety-gate", FAILED_LOT)
 
 
@@ -232,7 +234,7 @@ def test_formula_payloads_in_every_new_field_come_out_neutralised(forms):
     assert risky == []
     assert {c for c in cells if c.startswith("'")} >= {"'=HYPERLINK(\"http://x\")", "'+1 555", "'@CITY", "'+REGION",
                                                       "'=LOT-EVIL", "'+LOT-EVIL-2", "'=WO", "'-INV", "'+RC", "'@SUM",
-                                                      "'-BRAND", "'=BOX", "'=REF"}
+                                                      "'-BRAND", "'=BOX"}
 
 
 def _hostile(at: datetime) -> list[dict[str, Any]]:
@@ -248,7 +250,8 @@ def _hostile(at: datetime) -> list[dict[str, Any]]:
         {"type": "production", "event_id": "prd-ev-evil", "org_id": "ORG-EVIL", "site": "=SITE", "occurred_at": t,
          "inputs": [{"batch_id": "+LOT-EVIL-2", "quantity": 1, "unit": "kg"}],
          "outputs": [{"batch_id": "=LOT-EVIL", "product_id": "=EVIL", "quantity": 5, "unit": "ea"}],
-         "location_id": "EV-1", "tlc_source_reference": "=REF", "reference_documents": [
+         "location_id": "EV-1", "tlc_source_reference": "https://id.example.com/414/6901234000016",
+         "reference_documents": [
              {"type": "work_order", "number": "=WO"}]},
         {"type": "shipment", "event_id": "shp-ev-evil", "shipment_id": "=SHP", "batch_id": "=LOT-EVIL", "quantity": 5,
          "unit": "ea", "from_org": "ORG-EVIL", "to_org": "ORG-EVIL-2", "to_location": "@DC", "to_country": "DE",
