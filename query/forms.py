@@ -4,12 +4,12 @@ notification draft.
 Both are pure functions of what the history knows (``traceability.fsma_template``,
 ``traceability.safety_gate``); this reader gathers it: the tracking records of the request
 (``query.tracking``), and for a notification the batch's trace (its failing upstream lots and their
-reports) and recall (where its goods went), and the registry's labs and accreditation bodies.
+reports), the records of its recall scope (where its goods went), and the registry's labs and
+accreditation bodies.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 
@@ -43,17 +43,13 @@ class FormReader:
 
     @collector_paused
     def safety_gate(self, batch_id: str, as_of: datetime | None, now: datetime) -> Notification:
-        """The notification draft for ``batch_id``, from its trace, its recall scope and the registry.
+        """The notification draft for ``batch_id``, from its trace, its recall scope's records and the registry.
 
         Raises:
             UnknownBatch: nothing is known about the batch (as of ``as_of``).
         """
-        recall = self._reader.recall(batch_id, as_of)
         trace = self._reader.trace(batch_id, as_of)
         records = self.tracking(Request("recall", batch_id=batch_id), as_of)
-        # The recall's shipments are read without their v2 fields (locations, documents): the same
-        # shipments, read whole, are the records'.
-        recall = dataclasses.replace(recall, shipments=records.shipments)
         labs = registry.labs(self._client, self._db, as_of)
         bodies = registry.bodies(self._client, self._db, as_of)
-        return draft(trace, recall, records, labs, bodies, now)
+        return draft(trace, records, labs, bodies, now)

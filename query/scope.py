@@ -131,7 +131,7 @@ class ScopeReader:
             "made": q.productions(q.itself),
         })
         upstream, downstream, statuses = _depths(read["upstream"]), _depths(read["downstream"]), _statuses(read)
-        links = [e for e in decode(Link, converted(read["links"], occurred_at=_utc)) if e.parent in upstream]
+        links = [e for e in decode(Link, converted(read["links"], occurred_at=utc_moment)) if e.parent in upstream]
         products = {e.child: e.product_id for e in links} | dict(zip(*pick(read["products"], "batch_id", "product_id"),
                                                                      strict=True))
         reports, shipments, made = _reports(read), _shipments(read["shipments"]), _productions(read["made"])
@@ -321,7 +321,8 @@ class _Scopes:
                 f"(SELECT event_id, parent_batch, child_batch FROM {self.db}.refused_edges)")
 
 
-def _utc(seconds: int) -> datetime:
+def utc_moment(seconds: int) -> datetime:
+    """A ``DateTime`` read as seconds (no time zone to guess), as an aware UTC moment."""
     return datetime.fromtimestamp(seconds, UTC)
 
 
@@ -335,7 +336,7 @@ def _statuses(read: dict[str, Columns]) -> dict[str, tuple[str, tuple[str, ...]]
 
 
 def _reports(read: dict[str, Columns]) -> tuple[Report, ...]:
-    columns = renamed(converted(read["reports"], tested_at=_utc, issued_at=_utc), _Scopes.REPORT_ALIASES)
+    columns = renamed(converted(read["reports"], tested_at=utc_moment, issued_at=utc_moment), _Scopes.REPORT_ALIASES)
     measured, fields = nested(columns, "measurements.")
     registered = fields.pop("lab_registered")
     versions = list(decode(LabResult, fields, measurements=decode_nested(Measurement, measured)))
@@ -348,18 +349,18 @@ def _reports(read: dict[str, Columns]) -> tuple[Report, ...]:
 
 def _shipments(columns: Columns) -> tuple[Shipment, ...]:
     """Shipments, oldest first (ordered by the query)."""
-    columns = renamed(converted(columns, to_country=_unpadded, occurred_at=_utc), _Scopes.SHIPMENT_ALIASES)
+    columns = renamed(converted(columns, to_country=unpadded, occurred_at=utc_moment), _Scopes.SHIPMENT_ALIASES)
     return tuple(decode(Shipment, columns))
 
 
 def _productions(columns: Columns) -> tuple[Production, ...]:
     """Production events, one per (event, output lot), oldest first (ordered by the query)."""
-    fields = converted(columns, occurred_at=_utc)
+    fields = converted(columns, occurred_at=utc_moment)
     inputs = decode_tuples(InputLot, tuple(_Scopes.INPUT_LOT), fields.pop("inputs"))
     return tuple(decode(Production, fields, inputs=inputs))
 
 
-def _unpadded(country: str) -> str:
+def unpadded(country: str) -> str:
     """A ``FixedString(2)`` value without its padding."""
     return country.rstrip("\0")
 

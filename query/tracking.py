@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from clickhouse_driver import Client
 
 from query import registry
-from query.scope import unknown_batch
+from query.scope import unknown_batch, unpadded, utc_moment
 from traceability.events import InputLot, OutputLot, Production, Receiving, ReferenceDocument, Shipment
 from traceability.tracking import Request, TrackingRecords
 
@@ -181,10 +181,6 @@ def _earliest_by_lot(productions: Iterable[Production]) -> dict[str, Production]
     return made
 
 
-def _utc(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
-
-
 def _documents(types: Sequence[str], numbers: Sequence[str]) -> tuple[ReferenceDocument, ...]:
     return tuple(ReferenceDocument(t, n) for t, n in zip(types, numbers, strict=True))
 
@@ -192,7 +188,7 @@ def _documents(types: Sequence[str], numbers: Sequence[str]) -> tuple[ReferenceD
 def _production(row: Sequence[Any]) -> Production:
     (event_id, org_id, site, at, in_lots, in_qty, in_units, out_lots, out_products, out_qty, out_units, location,
      reference, doc_types, doc_numbers) = row
-    return Production(event_id, org_id, site, _utc(at),
+    return Production(event_id, org_id, site, utc_moment(at),
                       tuple(map(InputLot, in_lots, in_qty, in_units)),
                       tuple(map(OutputLot, out_lots, out_products, out_qty, out_units)),
                       location, reference, _documents(doc_types, doc_numbers))
@@ -202,12 +198,12 @@ def _shipment(row: Sequence[Any]) -> Shipment:
     (event_id, shipment_id, batch_id, quantity, unit, from_org, to_org, to_location, to_country, at, from_location,
      to_location_id, doc_types, doc_numbers) = row
     return Shipment(event_id, shipment_id, batch_id, quantity, unit, from_org, to_org, to_location,
-                    to_country.rstrip("\0"), _utc(at), from_location, to_location_id,
+                    unpadded(to_country), utc_moment(at), from_location, to_location_id,
                     _documents(doc_types, doc_numbers))
 
 
 def _receiving(row: Sequence[Any]) -> Receiving:
     (event_id, receipt_id, batch_id, quantity, unit, from_org, to_org, location_id, at, from_location, shipment_id,
      doc_types, doc_numbers) = row
-    return Receiving(event_id, receipt_id, batch_id, quantity, unit, from_org, to_org, location_id, _utc(at),
+    return Receiving(event_id, receipt_id, batch_id, quantity, unit, from_org, to_org, location_id, utc_moment(at),
                      from_location, shipment_id, _documents(doc_types, doc_numbers))

@@ -3,8 +3,8 @@
 Safety Gate (formerly RAPEX) is the EU rapid alert system for dangerous non-food products. A market
 surveillance authority notifies a product in four sections: the product, its traceability (where it
 went, who made and handled it), the risk (the failing tests and what they fail) and the measures
-taken. `draft` fills the first three from a batch's trace, its recall scope and the scope's tracking
-records. The measures and the legal requirement stay with the authority (fields saying so), and
+taken. `draft` fills the first three from a batch's trace and the tracking records of its recall
+scope. The measures and the legal requirement stay with the authority (fields saying so), and
 every element the chain does not know is listed in `Notification.missing` rather than guessed.
 
 The rules, in the chain's terms:
@@ -52,7 +52,7 @@ from traceability.notification import (
     Traceability,
 )
 from traceability.registry import Accreditation, AccreditationBody, Location
-from traceability.scope import Recall, Report, Trace, totals
+from traceability.scope import Report, Trace, totals
 from traceability.tracking import TrackingRecords
 from traceability.verification import covering_accreditation
 
@@ -95,27 +95,27 @@ STANDARDS: tuple[Standard, ...] = (
 )
 
 
-def draft(trace: Trace, recall: Recall, records: TrackingRecords, labs: Mapping[str, Lab],
+def draft(trace: Trace, records: TrackingRecords, labs: Mapping[str, Lab],
           bodies: Mapping[str, AccreditationBody], now: datetime) -> Notification:
     """Draft the Safety Gate notification of a batch (module docstring for the rules).
 
     Args:
         trace: The batch's trace: its status, risk sources and the reports on it and upstream.
-        recall: The batch's recall scope: its shipments.
-        records: The tracking records of that recall scope, with the registry's organisations and products.
+        records: The tracking records of the batch's recall scope (its shipments among them), with the
+            registry's organisations and products.
         labs: The registry's labs (current records), by lab id.
         bodies: The registry's accreditation bodies, by body id.
         now: When the draft is made (timezone-aware).
     """
-    chain = _Chain(records, tuple(s for s in recall.shipments if s.to_org != s.from_org))
+    chain = _Chain(records, tuple(s for s in records.shipments if s.to_org != s.from_org))
     products = _products(chain)
     traceability = Traceability(totals(chain.counted)[0], _parties(chain))
     risk = _risk(trace, labs, bodies)
     missing = (*_missing_products(products), *_missing_parties(traceability.parties), *_missing_risk(risk))
     if not products:
-        missing = (Missing("product", recall.batch_id, "no lot of the recall scope was shipped to another "
+        missing = (Missing("product", trace.batch_id, "no lot of the recall scope was shipped to another "
                            "organisation: no product is known to be on the market"), *missing)
-    return Notification(trace.batch_id, trace.status, recall.as_of, now, products, traceability, risk, missing)
+    return Notification(trace.batch_id, trace.status, records.as_of, now, products, traceability, risk, missing)
 
 
 def risk_type(method: str) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -76,7 +78,8 @@ def run_fsma(settings: Settings, args: argparse.Namespace) -> int:
     if out.suffix.lower() not in (".xlsx", ".csv"):
         raise BadParameter("--out", f"expected a .xlsx or .csv file name, got {args.out!r:.60}")
     with answer_building():
-        records = _forms(settings).tracking(request, as_of)
+        with _forms(settings) as reader:
+            records = reader.tracking(request, as_of)
         filled, now = form(records), datetime.now(UTC)
         if out.suffix.lower() == ".xlsx":
             fsma_export.write_xlsx(filled, records, str(out), now)
@@ -117,7 +120,8 @@ def run_safety_gate(settings: Settings, args: argparse.Namespace) -> int:
     from query.render.safety_gate import notification_html, notification_json, notification_text
 
     batch, as_of = identifier("batch", args.batch), moment("--as-of", args.as_of)
-    notification = _forms(settings).safety_gate(batch, as_of, datetime.now(UTC))
+    with _forms(settings) as reader:
+        notification = reader.safety_gate(batch, as_of, datetime.now(UTC))
     if args.json:
         print(json.dumps(notification_json(notification), indent=2, ensure_ascii=False))
     elif args.html:
@@ -128,33 +132,14 @@ def run_safety_gate(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-class _Forms:
-    """The form reader on the local stack's ClickHouse, with its driver's errors translated."""
+@contextmanager
+def _forms(settings: Settings) -> Iterator[Any]:
+    """The form reader on the stack's ClickHouse, its driver's errors translated (``ClickHouseUnavailable``)."""
+    from deploy.local_stack import resolve_endpoints  # lazy: start-up time (the drivers)
+    from query.forms import FormReader
+    from query.scope import ScopeReader
+    from sinks.drivers import driver_errors
 
-    def __init__(self, settings: Settings) -> None:
-        from deploy.local_stack import resolve_endpoints  # lazy: start-up time (the drivers)
-
-        self._address = resolve_endpoints(settings.stack()).clickhouse
-
-    def _reader(self) -> Any:
-        from query.forms import FormReader
-        from query.scope import ScopeReader
-
-        address = self._address
-        return FormReader(ScopeReader(address.client, address.database), address.client(), address.database)
-
-    def tracking(self, request: Request, as_of: datetime | None) -> Any:
-        from sinks.drivers import driver_errors
-
-        with driver_errors(ClickHouseUnavailable):
-            return self._reader().tracking(request, as_of)
-
-    def safety_gate(self, batch: str, as_of: datetime | None, now: datetime) -> Any:
-        from sinks.drivers import driver_errors
-
-        with driver_errors(ClickHouseUnavailable):
-            return self._reader().safety_gate(batch, as_of, now)
-
-
-def _forms(settings: Settings) -> _Forms:
-    return _Forms(settings)
+    address = resolve_endpoints(settings.stack()).clickhouse
+    with driver_errors(ClickHouseUnavailable):
+        yield FormReader(ScopeReader(address.client, address.database), address.client(), address.database)

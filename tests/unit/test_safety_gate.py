@@ -53,7 +53,7 @@ from traceability.safety_gate import (
     draft,
     risk_type,
 )
-from traceability.scope import Affected, Completeness, Recall, Standing, Total, Trace, current_reports, totals
+from traceability.scope import Completeness, Standing, Total, Trace, current_reports
 from traceability.tracking import Request, TrackingRecords
 
 pytestmark = pytest.mark.unit
@@ -140,21 +140,17 @@ U_JUDGED = Standing("unsigned", "accreditation_inactive", "fail")
 def chain(results: tuple[LabResult, ...] = (RPT_A, RPT_U, RPT_R), standings: dict[str, Standing] | None = None,
           sources: tuple[str, ...] = ("PIG-1",), shipments: tuple[Shipment, ...] = SHIPMENTS,
           made: dict[str, Production] | None = None, organisations: dict[str, Organisation] | None = None,
-          products: dict[str, Product] | None = None) -> tuple[Trace, Recall, TrackingRecords]:
-    """The trace, the recall scope and its tracking records of PIG-1, with the parts a test changes."""
+          products: dict[str, Product] | None = None) -> tuple[Trace, TrackingRecords]:
+    """The trace and the recall scope's tracking records of PIG-1, with the parts a test changes."""
     judged = {RPT_A.event_id: A_JUDGED, RPT_U.event_id: U_JUDGED} if standings is None else standings
     reports = current_reports(results, LABS, judged)
     made = {"BODY-1": P_BODY, "CAR-1": P_CAR, "TRUCK-1": P_TRUCK} if made is None else made
     lots = tuple(sorted({"PIG-1", *made, *(s.batch_id for s in shipments)}))
     trace = Trace("PIG-1", AS_OF, "failed", sources, None, (), (), (), reports, (), Completeness())
-    affected = tuple(Affected(lot, 0 if lot == "PIG-1" else 1, "at_risk", "", None, "") for lot in lots)
-    by_country, by_recipient = totals(shipments)
-    recall = Recall("PIG-1", AS_OF, "failed", sources, affected, (), shipments, by_country, by_recipient, reports,
-                    Completeness())
     records = TrackingRecords(Request("recall", batch_id="PIG-1"), AS_OF, lots, tuple(made.values()), shipments,
                               (R1,), made, ORGS if organisations is None else organisations,
                               PRODUCTS if products is None else products)
-    return trace, recall, records
+    return trace, records
 
 
 def drafted(**changes: Any) -> Notification:
