@@ -12,10 +12,14 @@ path), so this benchmark writes the stored history directly, the way the stream 
 * two **probes** go in once: a chain 30 deep whose last lot has about 1,200 upstream batches
   (the trace target), and a resin lot in 10,000 toys with 20,000 shipments (the recall target).
 
-Lotline answers with `query.scope.ScopeReader` (the same code as `lotline trace|recall` and the
-API, statuses and reports included). PostgreSQL answers with recursive CTEs for upstream and
-downstream (minimal depth per batch) plus indexed reads of the links, reports and shipments of
-the scope: the same rows, minus statuses, which it would have to compute on top.
+Lotline answers two ways, each with the same code as `lotline trace|recall` and the API, statuses
+and reports included: from the **serving store** (`query.serving.ServingReader`, the default path
+for current answers; the store is built from ClickHouse by `sinks.serving.ServingStore.rebuild`,
+which is timed and whose size per batch is reported) and from **ClickHouse**
+(`query.scope.ScopeReader`, the path of `as_of` answers, measured both current and with `as_of`).
+PostgreSQL answers with recursive CTEs for upstream and downstream (minimal depth per batch) plus
+indexed reads of the links, reports and shipments of the scope: the same rows, minus statuses,
+which it would have to compute on top.
 
 Usage: ``.venv/bin/python bench/queries.py [--sizes 1000000,10000000] [--runs 50]``
 Figures go to stdout (markdown) and bench/results/queries.json.
@@ -42,8 +46,11 @@ import psycopg  # noqa: E402
 from bench import postgres  # noqa: E402
 from bench.own_stack import own_stack  # noqa: E402
 from query import export  # noqa: E402
+from query.answers import answer_bytes, recall_json  # noqa: E402
 from query.scope import ScopeReader  # noqa: E402
+from query.serving import ServingReader  # noqa: E402
 from sinks.rows import COLUMNS, Provenance, RowBatch, add_event, new_batch  # noqa: E402
+from sinks.serving import ServingStore  # noqa: E402
 from traceability.events import (  # noqa: E402
     Event,
     LabResult,
@@ -95,9 +102,20 @@ def main() -> int:
             loader.grow(modules, wanted)
             modules = wanted
             stored = modules * module_batches + _batches(probe_events)
-            print(f"{size:,}: {stored:,} batches stored, measuring …", file=sys.stderr)
+            began = time.perf_counter()
+            serving = ServingStore(stack.state / "bench-serving" / str(size))
+            serving.rebuild(client, address.database)
+            built = time.perf_counter() - began
+            size_of = serving.size()
+            print(f"{size:,}: {stored:,} batches stored, serving store built in {built:.0f} s "
+                  f"({size_of.bytes_per_batch:.0f} B per batch), measuring …", file=sys.stderr)
             results.append({"size": size, "batches_stored": stored, "modules": modules,
-                            **_measure(ScopeReader(address.client, address.database), pg, modules, args.runs)})
+                            "serving_store": {"build_s": round(built, 1), "batches": size_of.batches,
+                                              "closure_pairs": size_of.pairs, "bytes": size_of.bytes,
+                                              "bytes_per_batch": round(size_of.bytes_per_batch, 1)},
+                            **_measure(ServingReader(serving), ScopeReader(address.client, address.database), pg,
+                                       modules, args.runs)})
+            serving.close()
 
     figures = {"when": NOW.isoformat(), "module_batches": module_batches, "sizes": results}
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -292,38 +310,49 @@ def _cycled(calls: list[Callable[[], object]]) -> Callable[[], object]:
     return lambda: calls[next(index) % len(calls)]()
 
 
-def _measure(reader: ScopeReader, pg: psycopg.Connection[Any], modules: int, runs: int) -> dict[str, Any]:
+def _measure(serving: ServingReader, reader: ScopeReader, pg: psycopg.Connection[Any], modules: int, runs: int
+             ) -> dict[str, Any]:
     deep, hub = reader.trace(DEEP_TOP), reader.recall(HUB)
+    assert serving.trace(DEEP_TOP) == deep, "the serving store and ClickHouse disagree on the trace"
+    assert serving.recall(HUB) == hub, "the serving store and ClickHouse disagree on the recall"
     assert len(pg_trace(pg, DEEP_TOP)) == len(deep.upstream), "PostgreSQL and Lotline disagree on the trace"
     assert pg_recall(pg, HUB) == len(hub.affected), "PostgreSQL and Lotline disagree on the recall"
+    as_of = NOW + timedelta(days=1)
     rng = random.Random(modules)
     small = [f"M{rng.randrange(modules)}-{kind}-1-{rng.randrange(20):05d}" for kind in ("RAW", "CMP", "TOY")
              for _ in range(10)] if modules else []
+    for batch in small:
+        assert serving.trace(batch) == reader.trace(batch), batch
     found: dict[str, Any] = {
         "deep_trace": {"depth": max(r.depth for r in deep.upstream), "upstream": len(deep.upstream),
-                       "lotline": _timed(lambda: reader.trace(DEEP_TOP), runs),
+                       "serving": _timed(lambda: serving.trace(DEEP_TOP), runs),
+                       "clickhouse": _timed(lambda: reader.trace(DEEP_TOP), runs),
+                       "clickhouse_as_of": _timed(lambda: reader.trace(DEEP_TOP, as_of), runs),
                        "postgres": _timed(lambda: pg_trace(pg, DEEP_TOP), runs)},
         "hub_recall": {"affected": len(hub.affected), "shipments": len(hub.shipments),
-                       "lotline": _timed(lambda: reader.recall(HUB), max(10, runs // 2)),
+                       "serving": _timed(lambda: serving.recall(HUB), max(10, runs // 2)),
+                       "clickhouse": _timed(lambda: reader.recall(HUB), max(10, runs // 2)),
                        "postgres": _timed(lambda: pg_recall(pg, HUB), max(10, runs // 2))},
+        "hub_recall_json": {"serving": _timed(lambda: answer_bytes(recall_json(serving.recall(HUB))), 10)},
         "export": {"rows": sum(1 for _ in export.fsma.rows(hub)),
                    "csv": _timed(lambda: export.csv_text(hub), 5),
                    "xlsx": _timed(lambda: export.xlsx_bytes(hub, NOW), 5)},
     }
     if small:
-        found["small_trace"] = {"batches": len(small),
-                                "lotline": _timed(_cycled([lambda b=b: reader.trace(b) for b in small]), runs * 2),
-                                "postgres": _timed(_cycled([lambda b=b: pg_trace(pg, b) for b in small]), runs * 2)}
-        found["small_recall"] = {"batches": len(small),
-                                 "lotline": _timed(_cycled([lambda b=b: reader.recall(b) for b in small]), runs * 2),
-                                 "postgres": _timed(_cycled([lambda b=b: pg_recall(pg, b) for b in small]), runs * 2)}
+        for question, pg_answer in (("trace", pg_trace), ("recall", pg_recall)):
+            found[f"small_{question}"] = {
+                "batches": len(small),
+                "serving": _timed(_cycled([lambda b=b, q=question: getattr(serving, q)(b) for b in small]), runs * 2),
+                "clickhouse": _timed(_cycled([lambda b=b, q=question: getattr(reader, q)(b) for b in small]),
+                                     runs * 2),
+                "postgres": _timed(_cycled([lambda b=b, f=pg_answer: f(pg, b) for b in small]), runs * 2)}
     return found
 
 
 def _table(f: dict[str, Any]) -> str:
     lines = [f"Query benchmark, {f['when']} (module of {f['module_batches']} batches copied to size)", "",
-             "| stored | query | scope | Lotline p50 / p99 | PostgreSQL p50 / p99 | PostgreSQL / Lotline (p50) |",
-             "|---|---|---|---|---|---|"]
+             "| stored | query | scope | serving store p50 / p99 | ClickHouse p50 / p99 | PostgreSQL p50 / p99 | "
+             "PostgreSQL / serving (p99) |", "|---|---|---|---|---|---|---|"]
     for s in f["sizes"]:
         scopes = {
             "deep_trace": f"depth {s['deep_trace']['depth']}, {s['deep_trace']['upstream']:,} upstream",
@@ -334,13 +363,22 @@ def _table(f: dict[str, Any]) -> str:
         for name, scope in scopes.items():
             if name not in s:
                 continue
-            lot, pg = s[name]["lotline"], s[name]["postgres"]
-            lines.append(f"| {s['batches_stored']:,} | {name.replace('_', ' ')} | {scope} | {lot['p50_ms']} / "
-                         f"{lot['p99_ms']} ms | {pg['p50_ms']} / {pg['p99_ms']} ms | "
-                         f"{pg['p50_ms'] / lot['p50_ms']:.2f} |")
-        e = s["export"]
+            fast, ch, pg = s[name]["serving"], s[name]["clickhouse"], s[name]["postgres"]
+            lines.append(f"| {s['batches_stored']:,} | {name.replace('_', ' ')} | {scope} | {fast['p50_ms']} / "
+                         f"{fast['p99_ms']} ms | {ch['p50_ms']} / {ch['p99_ms']} ms | {pg['p50_ms']} / "
+                         f"{pg['p99_ms']} ms | {pg['p99_ms'] / fast['p99_ms']:.2f} |")
+        as_of = s["deep_trace"]["clickhouse_as_of"]
+        lines.append(f"| {s['batches_stored']:,} | deep trace as_of | ClickHouse | | {as_of['p50_ms']} / "
+                     f"{as_of['p99_ms']} ms | | |")
+        js = s["hub_recall_json"]["serving"]
+        lines.append(f"| {s['batches_stored']:,} | hub recall as API JSON bytes | serving store | {js['p50_ms']} / "
+                     f"{js['p99_ms']} ms | | | |")
+        e, store = s["export"], s["serving_store"]
         lines.append(f"| {s['batches_stored']:,} | FSMA export of the hub recall | {e['rows']:,} rows | "
-                     f"CSV {e['csv']['p50_ms']} ms, XLSX {e['xlsx']['p50_ms']} ms | | |")
+                     f"CSV {e['csv']['p50_ms']} ms, XLSX {e['xlsx']['p50_ms']} ms | | | |")
+        lines.append(f"| {s['batches_stored']:,} | serving store | {store['batches']:,} batches, "
+                     f"{store['closure_pairs']:,} pairs | {store['bytes'] / 2**20:,.0f} MiB, "
+                     f"{store['bytes_per_batch']:.0f} B per batch, built in {store['build_s']} s | | | |")
     return "\n".join(lines)
 
 

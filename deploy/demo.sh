@@ -43,6 +43,8 @@ lotline sync --timeout 120
 echo; echo "== rejected events (also in the dead-letter topic)"
 lotline rejects --limit 6
 
+echo; echo "== current answers come from the workers' serving store: lotline serving status"
+lotline serving status
 echo; echo "== trace of a finished toy: lotline trace TOY-CAR-2611-01"
 lotline trace TOY-CAR-2611-01
 

@@ -109,6 +109,13 @@ class Settings(BaseSettings):
     )
     log_origin: str = Field("lotline/log", pattern=r"^[^\s+\x00-\x1f\x7f]+$",
                             description="the log's C2SP origin: set it to the deployment's public host + path")
+    # The serving store (DESIGN §4, issue 17): the workers keep current answers' facts in an LMDB store
+    # next to ClickHouse, and the API and CLI answer current traces and recalls from it. Every worker
+    # and API process of a deployment must agree; a worker without it marks the store incomplete.
+    serving_store: bool = Field(True, description="keep and read the serving store (false: ClickHouse only)")
+    serving_dir: Path | None = Field(None, description="the serving store's directory (default: "
+                                     "<state_dir>/serving/<database>; one per machine, shared by its processes)")
+
     # Where the public reaches the API: QR codes lead to <public_url>/r/<lab>/<report>.
     public_url: str | None = Field(None, description="the API's public address, for QR codes "
                                    "(default: the local stack's API)")
@@ -148,6 +155,10 @@ class Settings(BaseSettings):
             workers=self.workers, api_host=self.api_host, api_port=self.api_port,
             kafka_security=self.kafka_security(),
         )
+
+    def serving_path(self) -> Path:
+        """The serving store's directory on this machine."""
+        return self.serving_dir or self.state_dir / "serving" / self.database
 
     def api_limits(self) -> ServerLimits:
         """The bounds the API server puts on its clients."""

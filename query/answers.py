@@ -6,19 +6,30 @@ batches first, shipments by date); nothing is left out for being empty.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
+import orjson
+
+from query.scope import collector_paused
 from traceability.access import Withheld
-from traceability.events import LabResult, Shipment
+from traceability.events import LabResult
 from traceability.json_form import utc_text
-from traceability.scope import Completeness, Production, Recall, Related, Report, Total, Trace
+from traceability.scope import Affected, Completeness, Link, Production, Recall, Related, Report, Shipped, Total, Trace
 from traceability.verification import Verification
+
+
+def answer_bytes(answer: dict[str, Any]) -> bytes:
+    """An answer as JSON bytes, through orjson (a 10k-batch recall in a fraction of ``json.dumps``'s time)."""
+    return orjson.dumps(answer)
+
 
 #: A full view: nothing cut.
 NOTHING_WITHHELD = Withheld()
 
 
+@collector_paused
 def trace_json(trace: Trace, withheld: Withheld = NOTHING_WITHHELD) -> dict[str, Any]:
     """A trace; ``withheld`` counts what was cut from it as other parties' (``traceability.access``)."""
     return {
@@ -29,12 +40,8 @@ def trace_json(trace: Trace, withheld: Withheld = NOTHING_WITHHELD) -> dict[str,
         "production": _production(trace.production) if trace.production else None,
         "upstream": [_related(r) for r in trace.upstream],
         "downstream": [_related(r) for r in trace.downstream],
-        "links": [
-            {"event_id": e.event_id, "parent": e.parent, "child": e.child, "input_quantity": e.input_quantity,
-             "input_unit": e.input_unit, "product_id": e.product_id, "output_quantity": e.output_quantity,
-             "output_unit": e.output_unit, "org_id": e.org_id, "site": e.site, "occurred_at": _time(e.occurred_at)}
-            for e in trace.links
-        ],
+        # A link's fields are its JSON keys, in order: each object zipped in C, its time written once.
+        "links": [dict(zip(Link._fields, (*e[:-1], _time(e.occurred_at)), strict=True)) for e in trace.links],
         "reports": [report_json(r) for r in trace.reports],
         "shipments": [_shipment(s) for s in trace.shipments],
         "completeness": _completeness(trace.completeness),
@@ -48,6 +55,7 @@ def withheld_json(withheld: Withheld) -> dict[str, int]:
             "reports": withheld.reports}
 
 
+@collector_paused
 def recall_json(recall: Recall, withheld: Withheld = NOTHING_WITHHELD) -> dict[str, Any]:
     """A recall scope; ``withheld`` as in ``trace_json``."""
     return {
@@ -55,11 +63,7 @@ def recall_json(recall: Recall, withheld: Withheld = NOTHING_WITHHELD) -> dict[s
         "as_of": _time(recall.as_of),
         "status": recall.status,
         "risk_sources": list(recall.risk_sources),
-        "affected": [
-            {"batch_id": a.batch_id, "depth": a.depth, "status": a.status, "product_id": a.product_id,
-             "quantity": a.quantity, "unit": a.unit}
-            for a in recall.affected
-        ],
+        "affected": [dict(zip(Affected._fields, a, strict=True)) for a in recall.affected],  # fields = keys
         "productions": [_production(p) for p in recall.productions],
         "shipments": [_shipment(s) for s in recall.shipments],
         "totals": {
@@ -107,7 +111,7 @@ def _measurements(r: LabResult) -> list[dict[str, Any]]:
 
 
 def _related(r: Related) -> dict[str, Any]:
-    return {"batch_id": r.batch_id, "depth": r.depth, "status": r.status, "product_id": r.product_id}
+    return dict(zip(Related._fields, r, strict=True))  # batch_id, depth, status, product_id
 
 
 def _production(p: Production) -> dict[str, Any]:
@@ -118,7 +122,7 @@ def _production(p: Production) -> dict[str, Any]:
     }
 
 
-def _shipment(s: Shipment) -> dict[str, Any]:
+def _shipment(s: Shipped) -> dict[str, Any]:
     return {
         "shipment_id": s.shipment_id, "event_id": s.event_id, "batch_id": s.batch_id, "quantity": s.quantity,
         "unit": s.unit, "from_org": s.from_org, "to_org": s.to_org, "to_location": s.to_location,
@@ -140,7 +144,13 @@ def _completeness(c: Completeness) -> dict[str, Any]:
 
 
 def _time(moment: datetime | None) -> str | None:
-    return None if moment is None else utc_text(moment)
+    return None if moment is None else _text(moment)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _text(moment: datetime) -> str:
+    """Moments repeat in an answer (a production's edges, a day's shipments): each written once."""
+    return utc_text(moment)
 
 
 def verification_json(v: Verification, *, public: bool = False) -> dict[str, Any]:

@@ -45,8 +45,11 @@ def in_field_order(cls: type[Any], columns: Mapping[str, _Value], **given: _Valu
     if columns.keys() & given.keys():
         raise ColumnMismatch(f"{cls.__name__}: supplied twice: {sorted(columns.keys() & given.keys())}")
     supplied = {**columns, **given}
-    names = [f.name for f in fields(cls) if f.init]
-    required = {f.name for f in fields(cls) if f.init and f.default is MISSING and f.default_factory is MISSING}
+    if hasattr(cls, "_fields"):  # a named tuple
+        names, required = list(cls._fields), set(cls._fields) - set(cls._field_defaults)
+    else:
+        names = [f.name for f in fields(cls) if f.init]
+        required = {f.name for f in fields(cls) if f.init and f.default is MISSING and f.default_factory is MISSING}
     _check(supplied.keys(), required, set(names), cls.__name__)
     used = names[: len(supplied)]
     _check(supplied.keys(), set(used), set(used), f"{cls.__name__} (defaults are left out only at the end)")

@@ -19,6 +19,7 @@ from clickhouse_driver import Client
 from query import registry
 from query.forms import FormReader
 from query.scope import ScopeReader, the_report, unknown_batch
+from query.serving import ServingReader, ServingSource, parties
 from traceability.access import (
     Parties,
     Principal,
@@ -46,14 +47,31 @@ def signed_in(principal: Principal) -> None:
 
 
 class Gate:
-    """One per calling thread, like the reader it wraps."""
+    """One per calling thread, like the reader it wraps.
 
-    def __init__(self, reader: ScopeReader, connect: Callable[[], Client], database: str) -> None:
+    With a complete serving store (``serving``), current answers and the access facts come from it
+    (facts are read as known now whatever moment is asked about); ``as_of`` answers from ClickHouse.
+    """
+
+    def __init__(self, reader: ScopeReader, connect: Callable[[], Client], database: str,
+                 serving: ServingSource | None = None) -> None:
         self._reader = reader
         self._connect = connect
         self._db = database
+        self._serving = serving
         self._client: Client | None = None
         self._form_reader: FormReader | None = None
+
+    def _store(self) -> ServingReader | None:
+        return self._serving.reader() if self._serving is not None else None
+
+    def _trace(self, batch_id: str, as_of: datetime | None) -> Trace:
+        store = self._store() if as_of is None else None
+        return store.trace(batch_id) if store is not None else self._reader.trace(batch_id, as_of)
+
+    def _recall(self, batch_id: str, as_of: datetime | None) -> Recall:
+        store = self._store() if as_of is None else None
+        return store.recall(batch_id) if store is not None else self._reader.recall(batch_id, as_of)
 
     def trace(self, principal: Principal, batch_id: str, as_of: datetime | None) -> tuple[Trace, Withheld]:
         """The trace as ``principal`` may read it, and what was withheld from it.
@@ -62,18 +80,18 @@ class Gate:
             UnknownBatch: the batch is unknown, or ``principal`` may not read it.
         """
         if principal.role == "org":  # one read admits it and says which batches of the answer are its own
-            own = self._admitted_org(principal, batch_id, as_of, f"{self._upstream} UNION ALL {self._downstream}")
-            return org_trace(self._reader.trace(batch_id, as_of), principal.org_id, own.__contains__)
+            own = self._admitted_org(principal, batch_id, as_of, "lineage")
+            return org_trace(self._trace(batch_id, as_of), principal.org_id, own.__contains__)
         self._admit(principal, batch_id, as_of)
-        return self._reader.trace(batch_id, as_of), Withheld()
+        return self._trace(batch_id, as_of), Withheld()
 
     def recall(self, principal: Principal, batch_id: str, as_of: datetime | None) -> tuple[Recall, Withheld]:
         """The recall as ``principal`` may read it (see ``trace``)."""
         if principal.role == "org":
-            own = self._admitted_org(principal, batch_id, as_of, self._downstream)
-            return org_recall(self._reader.recall(batch_id, as_of), principal.org_id, own.__contains__)
+            own = self._admitted_org(principal, batch_id, as_of, "downstream")
+            return org_recall(self._recall(batch_id, as_of), principal.org_id, own.__contains__)
         self._admit(principal, batch_id, as_of)
-        return self._reader.recall(batch_id, as_of), Withheld()
+        return self._recall(batch_id, as_of), Withheld()
 
     def tracking(self, principal: Principal, request: Request, as_of: datetime | None) -> TrackingRecords:
         """The tracking records of a regulator's request, cut to the lots ``principal`` may read.
@@ -147,13 +165,15 @@ class Gate:
 
     _upstream = "SELECT ancestor FROM {db}.closure WHERE descendant = %(batch)s"
     _downstream = "SELECT descendant FROM {db}.closure_by_ancestor WHERE ancestor = %(batch)s"
+    #: The batches around the one asked about whose parties an answer needs.
+    _SCOPES = {"lineage": f"{_upstream} UNION ALL {_downstream}", "downstream": _downstream}
 
     def _admit(self, principal: Principal, batch_id: str, as_of: datetime | None) -> None:
         if not self.may_read_batch(principal, batch_id):
             raise unknown_batch(batch_id, as_of)
 
     def _admitted_org(self, principal: Principal, batch_id: str, as_of: datetime | None, scope: str) -> set[str]:
-        """The batches of the answer (the batch and ``scope``) the org had a hand in.
+        """The batches of the answer (the batch and ``scope``: lineage or downstream) the org had a hand in.
 
         Raises:
             UnknownBatch: the org may not read the batch (its share of it is nothing).
@@ -164,8 +184,17 @@ class Gate:
         return {batch for batch, parties in shares.items() if parties.involve(principal.org_id)}
 
     def _shares(self, org_id: str, batch_id: str, scope: str | None = None) -> dict[str, Parties]:
-        """The org's part in the batch and in those of ``scope`` (a subquery): made, shipped, received."""
-        batches = f"(SELECT %(batch)s UNION ALL {scope.format(db=self._db)})" if scope else "(%(batch)s)"
+        """The org's part in the batch and in those of ``scope`` (``_SCOPES``): made, shipped, received."""
+        store = self._store()
+        if store is not None:
+            with store.view() as view:
+                around = {**view.upstream(batch_id), **view.downstream(batch_id)} if scope == "lineage" else (
+                    view.downstream(batch_id) if scope == "downstream" else {})
+                found = parties(view, [batch_id, *around])
+            return {batch: _share(org_id, org_id in made, org_id in sent, org_id in received)
+                    for batch, (made, sent, received, _countries) in found.items()
+                    if org_id in made or org_id in sent or org_id in received}
+        batches = f"(SELECT %(batch)s UNION ALL {self._SCOPES[scope].format(db=self._db)})" if scope else "(%(batch)s)"
         rows = self._execute(
             f"SELECT 'made', child_batch FROM {self._db}.lineage_edges WHERE org_id = %(org)s "
             f"AND child_batch IN {batches} UNION ALL SELECT if(from_org = %(org)s, 'shipped', 'received'), batch_id "
@@ -174,23 +203,30 @@ class Gate:
         parts: dict[str, set[str]] = {}
         for part, batch in rows:
             parts.setdefault(batch, set()).add(part)
-        mine = frozenset({org_id})
-        return {batch: Parties(made_by=mine if "made" in found else frozenset(),
-                               shipped_by=mine if "shipped" in found else frozenset(),
-                               received_by=mine if "received" in found else frozenset())
+        return {batch: _share(org_id, "made" in found, "shipped" in found, "received" in found)
                 for batch, found in parts.items()}
 
     def _reach(self, batch_id: str) -> Parties:
         """Where the goods of the batch and of every batch made from it were made and shipped to."""
+        makers, countries = self._makers_and_countries(batch_id)
+        places = registry.organisation_places(self._clickhouse(), self._db, sorted(makers))
+        return Parties(made_by=frozenset(makers), made_in=frozenset(p for org in makers for p in places.get(org, ())),
+                       shipped_to=frozenset(countries))
+
+    def _makers_and_countries(self, batch_id: str) -> tuple[set[str], set[str]]:
+        store = self._store()
+        if store is not None:
+            with store.view() as view:
+                found = parties(view, [batch_id, *view.downstream(batch_id)]).values()
+            return ({org for made, *_rest in found for org in made},
+                    {country for *_rest, countries in found for country in countries})
         batches = f"(SELECT %(batch)s UNION ALL {self._downstream.format(db=self._db)})"
         rows = self._execute(
             f"SELECT 'made', org_id FROM {self._db}.lineage_edges WHERE child_batch IN {batches} "
             f"UNION ALL SELECT 'shipped', toString(to_country) FROM {self._db}.shipments WHERE batch_id IN {batches}",
             {"batch": batch_id})
-        makers = {value for kind, value in rows if kind == "made"}
-        places = registry.organisation_places(self._clickhouse(), self._db, sorted(makers))
-        return Parties(made_by=frozenset(makers), made_in=frozenset(p for org in makers for p in places.get(org, ())),
-                       shipped_to=frozenset(value.rstrip("\0") for kind, value in rows if kind == "shipped"))
+        return ({value for kind, value in rows if kind == "made"},
+                {value.rstrip("\0") for kind, value in rows if kind == "shipped"})
 
     def _jurisdiction(self, regulator_id: str) -> tuple[str, ...]:
         found = registry.regulators(self._clickhouse(), self._db).get(regulator_id)
@@ -204,3 +240,9 @@ class Gate:
         if self._client is None:
             self._client = self._connect()
         return self._client
+
+
+def _share(org_id: str, made: bool, shipped: bool, received: bool) -> Parties:
+    mine, none = frozenset({org_id}), frozenset[str]()
+    return Parties(made_by=mine if made else none, shipped_by=mine if shipped else none,
+                   received_by=mine if received else none)

@@ -25,8 +25,8 @@ from __future__ import annotations
 import functools
 import gc
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -34,13 +34,14 @@ from clickhouse_driver import Client
 
 from query.columns import Columns, converted, decode, decode_nested, decode_tuples, named, nested, pick, renamed
 from traceability.errors import BadParameter, UnknownBatch, UnknownReport
-from traceability.events import InputLot, LabResult, Measurement, Shipment
+from traceability.events import InputLot, LabResult, Measurement
 from traceability.scope import (
     Affected,
     Link,
     Production,
     Recall,
     Report,
+    Shipped,
     Standing,
     Trace,
     completeness,
@@ -98,18 +99,19 @@ def collector_paused(method: Callable[..., _Answer]) -> Callable[..., _Answer]:
 class ScopeReader:
     """Answers trace, recall and report questions from one ClickHouse database.
 
-    One reader serves one calling thread; it opens up to ``connections`` connections (with
-    ``connect``) to run the reads of an answer side by side.
+    One reader serves one calling thread, on one connection (opened with ``connect``).
     """
 
-    def __init__(self, connect: Callable[[], Client], database: str, *, connections: int = 4) -> None:
+    def __init__(self, connect: Callable[[], Client], database: str) -> None:
         self._connect = connect
         self._db = database
         self._local = threading.local()
-        self._pool = ThreadPoolExecutor(connections, thread_name_prefix="scope-read")
 
     def close(self) -> None:
-        self._pool.shutdown()
+        client = getattr(self._local, "client", None)
+        if client is not None:
+            client.disconnect()
+            self._local.client = None
 
     @collector_paused
     def trace(self, batch_id: str, as_of: datetime | None = None) -> Trace:
@@ -119,17 +121,20 @@ class ScopeReader:
             UnknownBatch: nothing about the batch is known (as of ``as_of``).
         """
         q = _Scopes(self._db, batch_id, as_of)
-        read = self._read({
+        read = self._read(q, {
             "upstream": q.depths("closure", "descendant", "ancestor"),
             "downstream": q.depths("closure_by_ancestor", "ancestor", "descendant"),
-            "statuses": q.statuses(f"{q.upstream} UNION ALL {q.downstream} UNION ALL {q.itself}"),
-            "links": q.links(f"{q.upstream} UNION ALL {q.itself}"),
-            "products": q.products(q.downstream),
-            "reports": q.reports(f"batch_id IN ({q.upstream} UNION ALL {q.itself})"),
-            "judgements": q.judgements(f"batch_id IN ({q.upstream} UNION ALL {q.itself})"),
             "shipments": q.shipments(q.itself),
             "made": q.productions(q.itself),
         })
+        lineage, below = [batch_id, *read["upstream"]["batch_id"]], list(read["downstream"]["batch_id"])
+        read |= self._read(q, {
+            "statuses": q.statuses(q.among("known")),
+            "links": q.links(q.among("lineage")),
+            "products": q.products(q.among("downstream")),
+            "reports": q.reports(f"batch_id IN ({q.among('lineage')})"),
+            "judgements": q.judgements(f"batch_id IN ({q.among('lineage')})"),
+        }, known=[*lineage, *below], lineage=lineage, downstream=below)
         upstream, downstream, statuses = _depths(read["upstream"]), _depths(read["downstream"]), _statuses(read)
         links = [e for e in decode(Link, converted(read["links"], occurred_at=utc_moment)) if e.parent in upstream]
         products = {e.child: e.product_id for e in links} | dict(zip(*pick(read["products"], "batch_id", "product_id"),
@@ -158,15 +163,16 @@ class ScopeReader:
             UnknownBatch: nothing about the batch is known (as of ``as_of``).
         """
         q = _Scopes(self._db, batch_id, as_of)
-        affected_batches = f"{q.downstream} UNION ALL {q.itself}"
-        read = self._read({
+        read = self._read(q, {
             "downstream": q.depths("closure_by_ancestor", "ancestor", "descendant"),
-            "statuses": q.statuses(affected_batches),
-            "productions": q.productions(affected_batches),
-            "shipments": q.shipments(affected_batches),
             "reports": q.reports(f"batch_id IN ({q.itself})"),
             "judgements": q.judgements(f"batch_id IN ({q.itself})"),
         })
+        read |= self._read(q, {
+            "statuses": q.statuses(q.among("affected")),
+            "productions": q.productions(q.among("affected")),
+            "shipments": q.shipments(q.among("affected")),
+        }, affected=[batch_id, *read["downstream"]["batch_id"]])
         depths = {batch_id: 0, **_depths(read["downstream"])}
         statuses, productions = _statuses(read), _productions(read["productions"])
         shipments, reports = _shipments(read["shipments"]), _reports(read)
@@ -207,23 +213,74 @@ class ScopeReader:
         q = _Scopes(self._db, report_id, as_of)
         which = "report_id = %(batch)s" + (" AND lab_id = %(lab)s" if lab_id else "")
         q.params["lab"] = lab_id
-        return _reports(self._read({"reports": q.reports(which), "judgements": q.judgements(which)}))
+        return _reports(self._read(q, {"reports": q.reports(which), "judgements": q.judgements(which)}))
 
-    def _read(self, queries: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, Columns]:
-        """Run the queries side by side; each result is its columns by name (empty for no rows)."""
-        futures = {name: self._pool.submit(self._columns, sql, params) for name, (sql, params) in queries.items()}
-        return {name: future.result() for name, future in futures.items()}
-
-    def _columns(self, sql: str, params: dict[str, Any]) -> Columns:
+    def _read(self, q: _Scopes, parts: dict[str, _Part], **scopes: list[str]) -> dict[str, Columns]:
+        """The parts' rows in one query, each part's columns by name; ``scopes`` go with it as tables."""
         client = getattr(self._local, "client", None)
         if client is None:
             client = self._local.client = self._connect()
-        data, types = client.execute(sql, params, columnar=True, with_column_types=True)
-        return named(data, types)
+        tables = [{"name": _SCOPE + name, "structure": [("batch_id", "String")], "data": [(b,) for b in batches]}
+                  for name, batches in scopes.items()]
+        data, types = client.execute(_one_query(parts), q.params, columnar=True, with_column_types=True,
+                                     external_tables=tables)
+        return _by_part(named(data, types))
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One part of an answer: a SELECT, the names of its columns, and those holding an array per row."""
+
+    columns: tuple[str, ...]
+    sql: str
+    arrays: frozenset[str] = frozenset()
+
+
+def _part(columns: dict[str, str], rest: str, arrays: Iterable[str] = ()) -> _Part:
+    """``SELECT`` each column (alias -> expression) ``rest`` (FROM … onwards)."""
+    select = ", ".join(expr if expr == alias else f"{expr} AS `{alias}`" for alias, expr in columns.items())
+    return _Part(tuple(columns), f"SELECT {select} {rest}", frozenset(arrays))
+
+
+#: Names the tables of batches sent with a query (temporary, so unqualified; stored tables are qualified).
+_SCOPE = "scope_"
+#: The column of `_one_query` that names the part of a row, and what joins a part's name to a column's.
+_TAG, _JOIN = "part", "__"
+
+
+def _one_query(parts: dict[str, _Part]) -> str:
+    """One row per part, UNION ALL: the part's name, its columns as arrays, the others' left empty.
+
+    An aggregate without GROUP BY gives one row even for no rows, and ``groupArray`` keeps the
+    order of a sorted subquery. 18.16 casts each branch to the types common to all, but only
+    between arrays of as many dimensions: an empty stands for an array of arrays as one.
+    """
+    every = [(name, column) for name, part in parts.items() for column in part.columns]
+    branches = []
+    for name, part in parts.items():
+        columns = ", ".join(f"{f'groupArray(`{c}`)' if n == name else _empty(parts[n], c)} AS `{n}{_JOIN}{c}`"
+                            for n, c in every)
+        branches.append(f"SELECT '{name}' AS {_TAG}, {columns} FROM ({part.sql})")
+    return " UNION ALL ".join(branches)
+
+
+def _empty(part: _Part, column: str) -> str:
+    return "arrayFilter(x -> 0, [[]])" if column in part.arrays else "[]"
+
+
+def _by_part(rows: Columns) -> dict[str, Columns]:
+    """The rows of `_one_query` split back into each part's columns (a part's arrays are in its row)."""
+    row = {name: i for i, name in enumerate(rows[_TAG])}
+    parts: dict[str, Columns] = {}
+    for column, values in rows.items():
+        if column != _TAG:
+            part, _, name = column.partition(_JOIN)
+            parts.setdefault(part, {})[name] = values[row[part]]
+    return parts
 
 
 class _Scopes:
-    """The SQL of the reads about one batch, its scopes written as subqueries on the closure."""
+    """The SQL of the parts of an answer about one batch, its scopes written as subqueries on the closure."""
 
     def __init__(self, database: str, batch_id: str, as_of: datetime | None) -> None:
         self.db = database
@@ -232,88 +289,93 @@ class _Scopes:
             self.params["as_of"] = as_of
         self.known = "AND known_at <= %(as_of)s" if as_of else ""
         self.ingested = "AND ingested_at <= %(as_of)s" if as_of else ""
-        self.upstream = f"SELECT ancestor FROM {database}.closure WHERE descendant = %(batch)s {self.known}"
-        self.downstream = (f"SELECT descendant FROM {database}.closure_by_ancestor "
-                           f"WHERE ancestor = %(batch)s {self.known}")
-        self.itself = "SELECT %(batch)s"
+        self.itself = "%(batch)s"
 
-    def depths(self, table: str, key: str, other: str) -> tuple[str, dict[str, Any]]:
-        return (f"SELECT {other} AS batch_id, min(depth) AS depth FROM {self.db}.{table} "
-                f"WHERE {key} = %(batch)s {self.known} GROUP BY {other}", self.params)
+    def among(self, scope: str) -> str:
+        """The batches of a scope, sent with the query (`ScopeReader._read`)."""
+        return f"SELECT batch_id FROM {_SCOPE}{scope}"
 
-    def statuses(self, scope: str) -> tuple[str, dict[str, Any]]:
-        return ("SELECT batch_id, argMax(status, seq) AS status, argMax(risk_sources, seq) AS risk_sources "
-                f"FROM {self.db}.batch_status WHERE batch_id IN ({scope}) {self.known} GROUP BY batch_id", self.params)
+    def depths(self, table: str, key: str, other: str) -> _Part:
+        return _part({"batch_id": other, "depth": "min(depth)"},
+                     f"FROM {self.db}.{table} WHERE {key} = %(batch)s {self.known} GROUP BY {other}")
 
-    def links(self, children: str) -> tuple[str, dict[str, Any]]:
+    def statuses(self, scope: str) -> _Part:
+        return _part({"batch_id": "batch_id", "status": "argMax(status, seq)",
+                      "risk_sources": "argMax(risk_sources, seq)"},
+                     f"FROM {self.db}.batch_status WHERE batch_id IN ({scope}) {self.known} GROUP BY batch_id",
+                     arrays=("risk_sources",))
+
+    def links(self, children: str) -> _Part:
         """Accepted lineage edges into ``children`` (edges refused as cycles left out)."""
-        return ("SELECT event_id, parent_batch AS parent, child_batch AS child, "
-                "any(parent_quantity) AS input_quantity, any(parent_unit) AS input_unit, "
-                "any(child_product) AS product_id, any(child_quantity) AS output_quantity, "
-                "any(child_unit) AS output_unit, any(org_id) AS org_id, any(site) AS site, "
-                "toUInt32(any(occurred_at)) AS occurred_at "
-                f"FROM {self.db}.lineage_edges WHERE child_batch IN ({children}) {self.ingested} "
-                f"AND {self._accepted} GROUP BY event_id, parent_batch, child_batch "
-                "ORDER BY child_batch, parent_batch, event_id", self.params)
+        return _part({"event_id": "event_id", "parent": "parent_batch", "child": "child_batch",
+                      "input_quantity": "any(parent_quantity)", "input_unit": "any(parent_unit)",
+                      "product_id": "any(child_product)", "output_quantity": "any(child_quantity)",
+                      "output_unit": "any(child_unit)", "org_id": "any(org_id)", "site": "any(site)",
+                      "occurred_at": "toUInt32(any(occurred_at))"},
+                     f"FROM {self.db}.lineage_edges WHERE child_batch IN ({children}) {self.ingested} "
+                     f"AND {self._accepted} GROUP BY event_id, parent_batch, child_batch "
+                     "ORDER BY child_batch, parent_batch, event_id")
 
     #: The elements of the tuples in a production's ``inputs``: field filled -> column. The first
     #: (the input batch, unique in a group) orders them. One array of tuples costs 18.16 2 ms less
     #: on a 10k-production read than an array per field, each sorted by the batch (measured).
     INPUT_LOT = {"batch_id": "parent_batch", "quantity": "parent_quantity", "unit": "parent_unit"}
 
-    def productions(self, children: str) -> tuple[str, dict[str, Any]]:
+    def productions(self, children: str) -> _Part:
         """The accepted links into ``children`` grouped by (event, output lot), inputs sorted."""
         lot = ", ".join(self.INPUT_LOT.values())
-        return ("SELECT event_id, child_batch AS batch_id, any(child_product) AS product_id, "
-                "any(child_quantity) AS quantity, any(child_unit) AS unit, any(org_id) AS org_id, any(site) AS site, "
-                f"toUInt32(any(occurred_at)) AS occurred_at, arraySort(groupArray(({lot}))) AS inputs FROM ("
-                f"SELECT event_id, parent_batch, child_batch, any(parent_quantity) AS parent_quantity, "
-                "any(parent_unit) AS parent_unit, any(child_product) AS child_product, "
-                "any(child_quantity) AS child_quantity, any(child_unit) AS child_unit, any(org_id) AS org_id, "
-                f"any(site) AS site, any(occurred_at) AS occurred_at FROM {self.db}.lineage_edges "
-                f"WHERE child_batch IN ({children}) {self.ingested} AND {self._accepted} "
-                "GROUP BY event_id, parent_batch, child_batch) GROUP BY event_id, child_batch "
-                "ORDER BY occurred_at, child_batch, event_id", self.params)
+        return _part({"event_id": "event_id", "batch_id": "child_batch", "product_id": "any(child_product)",
+                      "quantity": "any(child_quantity)", "unit": "any(child_unit)", "org_id": "any(org_id)",
+                      "site": "any(site)", "occurred_at": "toUInt32(any(occurred_at))",
+                      "inputs": f"arraySort(groupArray(({lot})))"},
+                     "FROM (SELECT event_id, parent_batch, child_batch, any(parent_quantity) AS parent_quantity, "
+                     "any(parent_unit) AS parent_unit, any(child_product) AS child_product, "
+                     "any(child_quantity) AS child_quantity, any(child_unit) AS child_unit, any(org_id) AS org_id, "
+                     f"any(site) AS site, any(occurred_at) AS occurred_at FROM {self.db}.lineage_edges "
+                     f"WHERE child_batch IN ({children}) {self.ingested} AND {self._accepted} "
+                     "GROUP BY event_id, parent_batch, child_batch) GROUP BY event_id, child_batch "
+                     "ORDER BY occurred_at, child_batch, event_id", arrays=("inputs",))
 
-    def products(self, batches: str) -> tuple[str, dict[str, Any]]:
-        return (f"SELECT child_batch AS batch_id, any(child_product) AS product_id FROM {self.db}.lineage_edges "
-                f"WHERE child_batch IN ({batches}) {self.ingested} GROUP BY child_batch", self.params)
+    def products(self, batches: str) -> _Part:
+        return _part({"batch_id": "child_batch", "product_id": "any(child_product)"},
+                     f"FROM {self.db}.lineage_edges WHERE child_batch IN ({batches}) {self.ingested} "
+                     "GROUP BY child_batch")
 
     #: `reports` aliases -> the fields they fill: ``which`` filters on batch or report id, and
     #: the lab id is looked up in the registry (aliased alike, each would be the aggregate there).
     REPORT_ALIASES = {"report": "report_id", "lab": "lab_id", "tested_batch": "batch_id"}
+    #: A report's measurements (a Nested column): field of `Measurement` -> column.
+    MEASURED = {"analyte": "analyte", "value": "value", "unit": "unit", "limit": "limit_value", "verdict": "verdict"}
 
-    def reports(self, which: str) -> tuple[str, dict[str, Any]]:
+    def reports(self, which: str) -> _Part:
         """Every version of the reports ``which`` picks, and whether the lab is registered."""
-        return ("SELECT event_id, any(report_id) AS report, any(report_version) AS report_version, "
-                "any(lab_id) AS lab, any(batch_id) AS tested_batch, any(sample_id) AS sample_id, "
-                "any(method) AS method, any(verdict) AS verdict, toUInt32(any(tested_at)) AS tested_at, "
-                "toUInt32(any(issued_at)) AS issued_at, any(measurements.analyte) AS `measurements.analyte`, "
-                "any(measurements.value) AS `measurements.value`, any(measurements.unit) AS `measurements.unit`, "
-                "any(measurements.limit_value) AS `measurements.limit`, "
-                "any(measurements.verdict) AS `measurements.verdict`, "
-                f"any(lab_id) IN (SELECT lab_id FROM {self.db}.labs WHERE 1 {self.ingested}) AS lab_registered "
-                f"FROM {self.db}.lab_results WHERE {which} {self.ingested} GROUP BY event_id", self.params)
+        measured = {f"measurements.{field}": f"any(measurements.{column})" for field, column in self.MEASURED.items()}
+        return _part({"event_id": "event_id", "report": "any(report_id)", "report_version": "any(report_version)",
+                      "lab": "any(lab_id)", "tested_batch": "any(batch_id)", "sample_id": "any(sample_id)",
+                      "method": "any(method)", "verdict": "any(verdict)", "tested_at": "toUInt32(any(tested_at))",
+                      "issued_at": "toUInt32(any(issued_at))", **measured,
+                      "lab_registered": f"any(lab_id) IN (SELECT lab_id FROM {self.db}.labs WHERE 1 {self.ingested})"},
+                     f"FROM {self.db}.lab_results WHERE {which} {self.ingested} GROUP BY event_id", arrays=measured)
 
-    def judgements(self, which: str) -> tuple[str, dict[str, Any]]:
+    def judgements(self, which: str) -> _Part:
         """The current judgement of every version of the reports ``which`` picks (highest seq)."""
-        return ("SELECT event_id, argMax(outcome, seq) AS judged_outcome, "
-                "argMax(acceptance, seq) AS judged_acceptance, argMax(counts_as, seq) AS judged_counts_as "
-                f"FROM {self.db}.report_judgements WHERE event_id IN "
-                f"(SELECT event_id FROM {self.db}.lab_results WHERE {which} {self.ingested}) {self.known} "
-                "GROUP BY event_id", self.params)
+        return _part({"event_id": "event_id", "judged_outcome": "argMax(outcome, seq)",
+                      "judged_acceptance": "argMax(acceptance, seq)", "judged_counts_as": "argMax(counts_as, seq)"},
+                     f"FROM {self.db}.report_judgements WHERE event_id IN "
+                     f"(SELECT event_id FROM {self.db}.lab_results WHERE {which} {self.ingested}) {self.known} "
+                     "GROUP BY event_id")
 
     #: `shipments` aliases -> the fields they fill (the WHERE filters on the batch id).
     SHIPMENT_ALIASES = {"shipped_batch": "batch_id"}
 
-    def shipments(self, batches: str) -> tuple[str, dict[str, Any]]:
+    def shipments(self, batches: str) -> _Part:
         """The shipments of ``batches``, oldest first."""
-        return ("SELECT event_id, any(shipment_id) AS shipment_id, any(batch_id) AS shipped_batch, "
-                "any(quantity) AS quantity, any(unit) AS unit, any(from_org) AS from_org, any(to_org) AS to_org, "
-                "any(to_location) AS to_location, any(to_country) AS to_country, "
-                f"toUInt32(any(occurred_at)) AS occurred_at FROM {self.db}.shipments "
-                f"WHERE batch_id IN ({batches}) {self.ingested} GROUP BY event_id "
-                "ORDER BY occurred_at, shipment_id, event_id", self.params)
+        return _part({"event_id": "event_id", "shipment_id": "any(shipment_id)", "shipped_batch": "any(batch_id)",
+                      "quantity": "any(quantity)", "unit": "any(unit)", "from_org": "any(from_org)",
+                      "to_org": "any(to_org)", "to_location": "any(to_location)", "to_country": "any(to_country)",
+                      "occurred_at": "toUInt32(any(occurred_at))"},
+                     f"FROM {self.db}.shipments WHERE batch_id IN ({batches}) {self.ingested} GROUP BY event_id "
+                     "ORDER BY occurred_at, shipment_id, event_id")
 
     @property
     def _accepted(self) -> str:
@@ -347,10 +409,10 @@ def _reports(read: dict[str, Columns]) -> tuple[Report, ...]:
                            standings)
 
 
-def _shipments(columns: Columns) -> tuple[Shipment, ...]:
+def _shipments(columns: Columns) -> tuple[Shipped, ...]:
     """Shipments, oldest first (ordered by the query)."""
     columns = renamed(converted(columns, to_country=unpadded, occurred_at=utc_moment), _Scopes.SHIPMENT_ALIASES)
-    return tuple(decode(Shipment, columns))
+    return tuple(decode(Shipped, columns))
 
 
 def _productions(columns: Columns) -> tuple[Production, ...]:

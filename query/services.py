@@ -12,6 +12,7 @@ from query.gate import Gate
 from query.metrics import PipelineReading, pipeline_text
 from query.principals import Authenticator, authenticator_for
 from query.scope import ScopeReader
+from query.serving import ServingSource
 from query.transparency import LogReader
 from query.verification import Verifier
 from schemas.codec import AvroCodec
@@ -39,6 +40,8 @@ class StackServices:
         authenticator: Who a request's credential names (default: the deployment's API keys only).
         audit: Where each request's audit record goes (default: the deployment's ``audit`` table).
         security: How the API's own Kafka clients authenticate and encrypt (the API's Kafka principal).
+        serving: The serving store current answers come from once the workers have built it
+            (default: none, every answer from ClickHouse).
 
     ``close`` writes the audit records still queued.
     """
@@ -46,7 +49,8 @@ class StackServices:
     def __init__(self, kafka_bootstrap: str, clickhouse: ClickHouseAddress, topics: TopicNames, group: str, *,
                  require_signatures: bool = False, log: LogReader | None = None,
                  authenticator: Authenticator | None = None, audit: AuditWriter | None = None,
-                 security: KafkaSecurity = PLAINTEXT) -> None:
+                 security: KafkaSecurity = PLAINTEXT, serving: ServingSource | None = None) -> None:
+        self._serving = serving
         self._security = security
         self._require_signatures = require_signatures
         self._log = log
@@ -66,6 +70,8 @@ class StackServices:
 
     def close(self) -> None:
         self.audit_writer.close()
+        if self._serving is not None:
+            self._serving.close()
 
     def authenticate(self, authorization: str | None) -> Principal:
         return self._authenticator.authenticate(authorization)
@@ -76,7 +82,8 @@ class StackServices:
     def gate(self) -> Gate:
         gate = getattr(self._local, "gate", None)
         if gate is None:
-            gate = self._local.gate = Gate(self.reader(), self._client, self._clickhouse.database)
+            gate = self._local.gate = Gate(self.reader(), self._client, self._clickhouse.database,
+                                           serving=self._serving)
         return gate
 
     def reader(self) -> ScopeReader:

@@ -238,9 +238,9 @@ def _completeness(found: Completeness, reports: tuple[Report, ...], involved: Ca
 
 
 def _related(batches: tuple[Related, ...], involved: Callable[[str], bool]) -> tuple[tuple[Related, ...], int]:
-    kept = tuple(b if involved(b.batch_id) else replace(b, product_id="") for b in batches)
+    kept = tuple(b if involved(b.batch_id) else b._replace(product_id="") for b in batches)
     return kept, sum(1 for b in batches if not involved(b.batch_id))
 
 
 def _bare(batch: Affected) -> Affected:
-    return replace(batch, product_id="", quantity=None, unit="")
+    return batch._replace(product_id="", quantity=None, unit="")

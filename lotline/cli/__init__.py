@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lotline.cli import answers, audit, forms, keys, log, principals, publishing, registry, stack, trust
+from lotline.cli import answers, audit, forms, keys, log, principals, publishing, registry, serving, stack, trust
 from lotline.cli.exits import EXIT_NOT_FOUND, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
 from lotline.logs import configure
 from lotline.settings import Settings
@@ -30,7 +30,7 @@ the local stack started by `lotline stack up` (state in LOTLINE_STATE_DIR, defau
 """
 
 #: Command groups in the order ``--help`` lists their commands.
-GROUPS = (stack, publishing, answers, forms, registry, trust, keys, log, audit, principals)
+GROUPS = (stack, serving, publishing, answers, forms, registry, trust, keys, log, audit, principals)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -75,7 +75,8 @@ def register(sub: Any) -> None:
 
 
 def _ask(settings: Settings, args: argparse.Namespace, id_field: str, question: str, **named: str | None) -> Any:
-    """The reader's answer to ``question`` about the id in ``args``.
+    """The answer to ``question`` about the id in ``args``: current traces and recalls from the serving
+    store once the workers have built it, everything else from ClickHouse.
 
     Raises:
         BadParameter: a malformed id or time.
@@ -84,9 +85,17 @@ def _ask(settings: Settings, args: argparse.Namespace, id_field: str, question: 
     """
     from deploy.local_stack import resolve_endpoints  # lazy: start-up time (the drivers)
     from query.scope import ScopeReader
+    from query.serving import ServingSource
     from sinks.drivers import driver_errors
 
     asked = identifier(id_field, getattr(args, id_field)), moment("--as-of", args.as_of)
+    if asked[1] is None and question in ("trace", "recall") and settings.serving_store:
+        source = ServingSource(settings.serving_path())
+        try:
+            if (store := source.reader()) is not None:
+                return getattr(store, question)(asked[0])
+        finally:
+            source.close()
     address = resolve_endpoints(settings.stack()).clickhouse
     with driver_errors(ClickHouseUnavailable):
         return getattr(ScopeReader(address.client, address.database), question)(*asked, **named)

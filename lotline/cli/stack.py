@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lotline.cli.exits import EXIT_OK, EXIT_UNAVAILABLE
 from lotline.settings import Settings
 from traceability.errors import SetupError, Unavailable
+
+if TYPE_CHECKING:
+    from sinks.clickhouse import ClickHouseAddress
+    from sinks.port import Sink
 
 
 def register(sub: Any) -> None:
@@ -46,7 +50,6 @@ def run_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     from deploy.kafka_admin import partition_count
     from deploy.local_stack import resolve_endpoints
-    from sinks.clickhouse import ClickHouseSink
     from streams.app import create_app
     from streams.topics import TopicNames
 
@@ -57,12 +60,25 @@ def run_worker(settings: Settings, args: argparse.Namespace) -> int:
     except (Unavailable, SetupError) as exc:
         print(f"lotline: cannot start a worker: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
-    app = create_app(
-        settings.worker(), bootstrap=endpoints.kafka_bootstrap, sink=ClickHouseSink(endpoints.clickhouse),
-        closure_partitions=closure_partitions,
-    )
+    app = create_app(settings.worker(), bootstrap=endpoints.kafka_bootstrap,
+                     sink=_worker_sink(settings, endpoints.clickhouse),
+                     closure_partitions=closure_partitions)
     faust.Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
     return EXIT_OK
+
+
+def _worker_sink(settings: Settings, clickhouse: ClickHouseAddress) -> Sink:
+    """ClickHouse, and the serving store after it (``sinks.serving.ServingSink``)."""
+    from sinks.clickhouse import ClickHouseSink
+    from sinks.serving import ServingSink, ServingStore
+
+    stored = ClickHouseSink(clickhouse)
+    path = settings.serving_path()
+    if not settings.serving_store:
+        if (path / "data.mdb").exists():
+            ServingStore(path).forget()  # rows stored from now on would be missing from it
+        return stored
+    return ServingSink(stored, ServingStore(path), clickhouse)
 
 
 def run_api(settings: Settings, args: argparse.Namespace) -> int:
@@ -76,6 +92,7 @@ def run_api(settings: Settings, args: argparse.Namespace) -> int:
     from query.log_api import log_router
     from query.principals import authenticator_for
     from query.services import StackServices
+    from query.serving import ServingSource
     from query.transparency import LogReader, LogSigner
     from streams.topics import TopicNames
 
@@ -87,7 +104,8 @@ def run_api(settings: Settings, args: argparse.Namespace) -> int:
                                       refresh_seconds=settings.principal_refresh_seconds)
     services = StackServices(endpoints.kafka_bootstrap, clickhouse, TopicNames(settings.topic_prefix),
                              settings.app_id, require_signatures=settings.require_signatures, log=log_reader,
-                             authenticator=authenticator, security=settings.kafka_security())
+                             authenticator=authenticator, security=settings.kafka_security(),
+                             serving=ServingSource(settings.serving_path()) if settings.serving_store else None)
     signer = LogSigner(settings.log_origin, log_key(settings.log_key_file))
     limits = settings.api_limits()
     api = create_api(services, log_routes=log_router(lambda: log_reader, signer),

@@ -203,6 +203,7 @@ def build_world(infra: Any, root: Path) -> World:
     done = dep.lotline("publish", str(path))
     assert done.returncode == 0, done.stdout + done.stderr
     dep.sync()
+    dep.serving()  # built: every current answer of the world comes from the serving store
     signing = Ed25519PrivateKey.generate()
     jwks = root / "jwks.json"
     jwks.write_text(json.dumps({"keys": [OKPKey.import_key(signing.public_key(), {"kid": "idp-1"}).as_dict()]}))

@@ -10,9 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from query import lineage
+from query.scope import ScopeReader
 from tests.integration.conftest import Deployment
 from tests.integration.scope_oracle import counting_results
+from traceability.errors import UnknownBatch
 from traceability.events import Event, InputLot, Lab, LabResult, Measurement, OutputLot, Production
 from traceability.json_form import event_to_json
 from traceability.simulation import ChainShape, supply_chain
@@ -86,6 +90,25 @@ def assert_matches_oracle(dep: Deployment, want: Expected) -> None:
             downstream.setdefault(ancestor, {})[child] = depth
     for batch in sorted(downstream)[:: max(1, len(downstream) // 25)]:
         assert lineage.descent(client, db, batch) == downstream[batch]
+
+
+def assert_serving_store_answers_as_clickhouse(dep: Deployment, batches: list[str]) -> None:
+    """The workers' serving store gives every one of ``batches`` the trace and recall ClickHouse gives,
+    value for value (statuses, depths, links, reports and their judgements, shipments, completeness)."""
+    serving, clickhouse = dep.serving(), ScopeReader(dep.client, dep.settings.database)
+    try:
+        for batch in batches:
+            for question in ("trace", "recall"):
+                try:
+                    want = getattr(clickhouse, question)(batch)
+                except UnknownBatch:
+                    with pytest.raises(UnknownBatch):
+                        getattr(serving, question)(batch)
+                    continue
+                got = getattr(serving, question)(batch)
+                assert got == want, f"the serving store's {question} of {batch} differs from ClickHouse's"
+    finally:
+        clickhouse.close()
 
 
 #: A day ago: old enough for every validation rule, recent enough to read as current.

@@ -31,6 +31,7 @@ from lotline.settings import Settings
 from query.api import create_api
 from query.principals import PrincipalStore
 from query.services import StackServices
+from query.serving import ServingReader, ServingSource
 from query.transparency import LogReader
 from sinks.clickhouse import ClickHouseAddress, migrate
 from streams.offsets import OffsetReader
@@ -183,8 +184,10 @@ class Deployment:
         return self.address.client()
 
     def services(self, **options: Any) -> StackServices:
-        """The API's services on this deployment, as ``lotline api`` wires them (closed with the deployment)."""
+        """The API's services on this deployment, as ``lotline api`` wires them (closed with the deployment):
+        current answers from the workers' serving store once they have built it."""
         log = LogReader(self.address.client, self.settings.database)
+        options.setdefault("serving", ServingSource(self.settings.serving_path()))
         made = StackServices(self.infra.kafka_bootstrap, self.address, self.topics, self.settings.app_id, log=log,
                              **options)
         self.closing.append(made.close)
@@ -201,6 +204,14 @@ class Deployment:
         client = TestClient(create_api(services or self.services(), **options), raise_server_exceptions=False)
         client.headers["Authorization"] = f"Bearer {key or self.key()}"
         return client
+
+    def serving(self) -> ServingReader:
+        """A reader of the workers' serving store (which must be complete by now)."""
+        source = ServingSource(self.settings.serving_path())
+        self.closing.append(source.close)
+        reader = source.reader()
+        assert reader is not None, "the serving store is not built"
+        return reader
 
     def committed(self, topics: Sequence[str] | None = None) -> dict[tuple[str, int], int]:
         """The workers' committed offset of every partition of ``topics`` (default: all they read)."""

@@ -34,7 +34,13 @@ from query import lineage
 from query.answers import recall_json, trace_json
 from query.scope import ScopeReader
 from schemas.codec import AvroCodec
-from tests.integration.chains import START, assert_matches_oracle, expected, write_jsonl
+from tests.integration.chains import (
+    START,
+    assert_matches_oracle,
+    assert_serving_store_answers_as_clickhouse,
+    expected,
+    write_jsonl,
+)
 from tests.integration.conftest import Deployment
 from tests.integration.scope_oracle import World, recall_as_compared, repeated_entries, trace_as_compared
 from traceability.events import Event, LabResult, Production
@@ -79,6 +85,8 @@ def test_the_same_events_in_several_orders_with_late_corrections_and_lineage_giv
     for name, dep in placed.items():
         assert all(w.poll() is None for w in dep.workers), f"{name}: a worker died\n{dep.worker_logs()}"
         assert_matches_oracle(dep, want)  # closure (both indexes) and statuses
+        checked = sorted({*_sample(world, random.Random(SEED)), *sorted(want.batches)[::12]})
+        assert_serving_store_answers_as_clickhouse(dep, checked)
         answers[name] = _answers(dep, _sample(world, random.Random(SEED)))
     first, *others = placed
     closure, statuses = _tables(placed[first])

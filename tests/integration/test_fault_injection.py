@@ -39,7 +39,16 @@ from query.scope import ScopeReader
 from sinks.port import InMemorySink
 from streams.app import create_app
 from streams.offsets import OffsetReader
-from tests.integration.chains import SHAPE, START, assert_matches_oracle, disordered, expected, report, write_jsonl
+from tests.integration.chains import (
+    SHAPE,
+    START,
+    assert_matches_oracle,
+    assert_serving_store_answers_as_clickhouse,
+    disordered,
+    expected,
+    report,
+    write_jsonl,
+)
 from tests.integration.conftest import Deployment, OwnServer
 from tests.integration.scope_oracle import World, recall_as_compared, trace_as_compared
 from traceability.events import Event, Lab, LabResult, Production, Shipment
@@ -159,7 +168,14 @@ def compared_answers(dep: Deployment, events: list[Event], seed: int, sample: in
         twice += len(rows) - len(keys)
         if trace_as_compared(trace) != world.trace(batch) or recall_as_compared(recall, keys) != world.recall(batch):
             wrong.append(batch)
+    reader.close()
+    assert_serving_store_answers_as_clickhouse(dep, batches)  # the serving path, through the same faults
     return twice, wrong
+
+
+def trace_json_of(dep: Deployment, batch: str) -> dict[str, Any]:
+    """The batch's trace as ``--json`` prints it, from the serving store."""
+    return json.loads(json.dumps(trace_json(dep.serving().trace(batch))))
 
 
 def check_and_report(name: str, dep: Deployment, events: list[Event], seed: int, **faults: Any) -> None:
@@ -281,6 +297,13 @@ def test_clickhouse_down_for_minutes_pauses_the_worker_with_bounded_memory_and_i
     went_down = time.monotonic()
     cli = dep.lotline("history")
     assert cli.returncode == 3 and "cannot reach ClickHouse" in cli.stderr and "Traceback" not in cli.stderr
+    # Current answers come from the serving store, which the outage does not touch; as_of ones need ClickHouse.
+    product = next(o.batch_id for e in first if isinstance(e, Production) for o in e.outputs)
+    current = dep.lotline("trace", product, "--json")
+    assert current.returncode == 0, current.stderr
+    assert json.loads(current.stdout) == trace_json_of(dep, product)
+    past = dep.lotline("trace", product, "--as-of", "2026-11-01T00:00:00Z")
+    assert past.returncode == 3 and "cannot reach ClickHouse" in past.stderr
     time.sleep(2)
     committed = [dep.committed(dep.topics.raw)]
     rss: list[float] = []
