@@ -1,12 +1,16 @@
 """Trace and recall scope read from ClickHouse, optionally as known at a moment.
 
-Every read is an indexed range read: the closure by descendant (upstream) or by ancestor
-(downstream), and the history tables by batch id for exactly the batches in scope. The scope is a
-subquery on the closure inside each read, so no read waits for another: the reads of one answer
-run concurrently, each on its own connection, and an answer costs about its slowest read.
-Results come back by column and become answer values without intermediate rows, each value
-built from the columns named after its fields (`query.columns`): every column of a read has an
-alias equal to the field it fills, so reordering a SELECT or a dataclass cannot mis-map a value.
+This is the path of ``as_of`` answers and exports; current traces and recalls come from the
+serving store (``query.serving``) once the workers have built it. Every read is an indexed range
+read: the closure by descendant (upstream) or by ancestor (downstream), and the history tables by
+batch id for exactly the batches in scope. An answer is two queries, one round trip each (18.16
+costs 1.3–5 ms per query from Python): the first reads the scope itself (the closure both ways, the
+batch's own shipments and production); the second sends the scope's batches with it as external
+tables and reads every other part, each part's rows aggregated into arrays in one row of a
+``UNION ALL`` (``_one_query``). Results come back by column and become answer values without
+intermediate rows, each value built from the columns named after its fields (`query.columns`):
+every column of a read has an alias equal to the field it fills, so reordering a SELECT or a
+dataclass cannot mis-map a value.
 ClickHouse 18.16 substitutes an alias wherever its name appears in the query, so an aggregate
 named like a column the WHERE filters on (``any(batch_id) AS batch_id``) would land in the WHERE:
 those few columns take another alias, renamed to their field by a table next to the query
