@@ -7,10 +7,26 @@ batch id for exactly the batches in scope. An answer is two queries, one round t
 costs 1.3–5 ms per query from Python): the first reads the scope itself (the closure both ways, the
 batch's own shipments and production); the second sends the scope's batches with it as external
 tables and reads every other part, each part's rows aggregated into arrays in one row of a
-``UNION ALL`` (``_one_query``). Results come back by column and become answer values without
-intermediate rows, each value built from the columns named after its fields (`query.columns`):
-every column of a read has an alias equal to the field it fills, so reordering a SELECT or a
-dataclass cannot mis-map a value.
+``UNION ALL`` (``_one_query``), named ``part__column`` so that no alias repeats in the query.
+
+Why two queries so (bench/queries.py at 100k batches on 2 busy cores, p50, each arrangement against
+the others in back-to-back runs): 18.16 joins two tables per SELECT, so one query of parts joined
+by ``CROSS JOIN`` nests them, and 18.16 analyses a subquery again at every level, building the sets
+of its ``IN (subquery)`` at each analysis: the closure was read once per level, and that one query
+cost 2–3 times the nine reads it replaced. The scope as external tables makes those sets cheap, and
+``UNION ALL`` keeps each part one level deep and runs large parts side by side. Two queries side by
+side instead (one per group of parts, each with its closure subqueries, on two connections)
+answered about as fast (deep trace 72–74 ms against 67–80, hub recall 294–301 against 231–291,
+small trace 67–73 against 61–62, small recall 37–39 against 41) for a quarter more ClickHouse CPU
+per answer; this arrangement takes the least CPU of all (a small trace 58–62 ms of server CPU,
+69–72 for the nine reads, 74–79 side by side). One answer still waits longer than with the nine
+concurrent reads it replaced (small trace 61 against 26–34 ms, deep trace 67–80 against 40–47,
+small recall 41 against 20–28; hub recall 231–291 against 268–270): 18.16 analyses the parts of one
+query one after another, nine queries on both cores at once.
+
+Results come back by column and become answer values without intermediate rows, each value built
+from the columns named after its fields (`query.columns`): every column of a read has an alias
+equal to the field it fills, so reordering a SELECT or a dataclass cannot mis-map a value.
 ClickHouse 18.16 substitutes an alias wherever its name appears in the query, so an aggregate
 named like a column the WHERE filters on (``any(batch_id) AS batch_id``) would land in the WHERE:
 those few columns take another alias, renamed to their field by a table next to the query
@@ -284,7 +300,7 @@ def _by_part(rows: Columns) -> dict[str, Columns]:
 
 
 class _Scopes:
-    """The SQL of the parts of an answer about one batch, its scopes written as subqueries on the closure."""
+    """The SQL of the parts of an answer about one batch; its scopes are the tables `among` reads."""
 
     def __init__(self, database: str, batch_id: str, as_of: datetime | None) -> None:
         self.db = database
