@@ -6,7 +6,6 @@ batches first, shipments by date); nothing is left out for being empty.
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 from typing import Any
 
@@ -144,13 +143,7 @@ def _completeness(c: Completeness) -> dict[str, Any]:
 
 
 def _time(moment: datetime | None) -> str | None:
-    return None if moment is None else _text(moment)
-
-
-@functools.lru_cache(maxsize=65_536)
-def _text(moment: datetime) -> str:
-    """Moments repeat in an answer (a production's edges, a day's shipments): each written once."""
-    return utc_text(moment)
+    return None if moment is None else utc_text(moment)
 
 
 def verification_json(v: Verification, *, public: bool = False) -> dict[str, Any]:

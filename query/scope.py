@@ -56,7 +56,6 @@ from query.columns import Columns, converted, decode, decode_nested, decode_tupl
 from traceability.errors import BadParameter, UnknownBatch, UnknownReport
 from traceability.events import InputLot, LabResult, Measurement
 from traceability.scope import (
-    Affected,
     Link,
     Production,
     Recall,
@@ -64,6 +63,7 @@ from traceability.scope import (
     Shipped,
     Standing,
     Trace,
+    affected_batch,
     completeness,
     current_reports,
     related,
@@ -203,7 +203,7 @@ class ScopeReader:
             made.setdefault(p.batch_id, p)
         untested = ("untested", ())
         affected = tuple(
-            _affected(b, d, statuses.get(b, untested)[0], made.get(b))
+            affected_batch(b, d, statuses.get(b, untested)[0], made.get(b))
             for b, d in sorted(depths.items(), key=lambda item: (item[1], item[0]))
         )
         by_country, by_recipient = totals(shipments)
@@ -445,12 +445,6 @@ def _productions(columns: Columns) -> tuple[Production, ...]:
 def unpadded(country: str) -> str:
     """A ``FixedString(2)`` value without its padding."""
     return country.rstrip("\0")
-
-
-def _affected(batch: str, depth: int, status: str, made: Production | None) -> Affected:
-    if made is None:
-        return Affected(batch, depth, status, "", None, "")
-    return Affected(batch, depth, status, made.product_id, made.quantity, made.unit)
 
 
 def _names(statuses: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, str]:

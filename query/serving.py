@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
@@ -36,17 +37,17 @@ from sinks.serving import (
 )
 from traceability.events import InputLot, LabResult, Measurement
 from traceability.scope import (
-    Affected,
     Link,
     Production,
     Recall,
-    Related,
     Report,
     Shipped,
     Standing,
     Trace,
+    affected_batch,
     completeness,
     current_reports,
+    related,
     totals,
 )
 
@@ -90,8 +91,8 @@ class ServingReader:
         return Trace(
             batch_id=batch_id, as_of=None, status=status, risk_sources=sources,
             production=made[0] if made else None,
-            upstream=_related(upstream, names, products),
-            downstream=_related(downstream, names, products),
+            upstream=related(upstream, names, products),
+            downstream=related(downstream, names, products),
             links=links, reports=reports, shipments=shipments,
             completeness=completeness({batch_id, *upstream}, {e.child for e in links} | {p.batch_id for p in made},
                                       [s.batch_id for s in shipments], reports),
@@ -122,7 +123,7 @@ class ServingReader:
         for p in productions:
             made.setdefault(p.batch_id, p)
         affected = tuple(
-            _affected(b, d, statuses.get(b, _UNTESTED)[0], made.get(b))
+            affected_batch(b, d, statuses.get(b, _UNTESTED)[0], made.get(b))
             for b, d in sorted(depths.items(), key=_NEAREST)
         )
         by_country, by_recipient = totals(shipments)
@@ -133,18 +134,15 @@ class ServingReader:
             reports=reports, completeness=completeness(depths, made, [s.batch_id for s in shipments], reports),
         )
 
-    def view(self) -> Any:
+    def view(self) -> AbstractContextManager[StoreView]:
         """A consistent view of the store (``with reader.view() as view: …``), for access facts."""
         return self._store.reading()
 
 
 #: A named tuple from a tuple of its fields, without the Python-level ``__new__`` (0.1 µs, not 0.5).
 _row = tuple.__new__
+_NEAREST = itemgetter(1, 0)  # depth, then batch id
 _SHIPMENT_ORDER = itemgetter(SHIPMENT_OCCURRED, 1, 0)  # occurred_at, shipment_id, event_id (as ClickHouse orders)
-
-
-def _NEAREST(item: tuple[str, int]) -> tuple[int, str]:  # noqa: N802 - a sort key, named for what it sorts by
-    return item[1], item[0]
 
 
 @lru_cache(maxsize=65_536)
@@ -155,14 +153,6 @@ def _moment(seconds: int) -> datetime:
 
 def _statuses(records: Mapping[str, tuple[Any, ...]]) -> dict[str, tuple[str, tuple[str, ...]]]:
     return {b: (rec[STATUS][0], rec[STATUS][1]) for b, rec in records.items() if rec[STATUS] is not None}
-
-
-def _related(depths: Mapping[str, int], statuses: Mapping[str, str], products: Mapping[str, str]
-             ) -> tuple[Related, ...]:
-    """As ``traceability.scope.related``, rows built as tuples."""
-    status, product = statuses.get, products.get
-    return tuple(_row(Related, (b, d, status(b, "untested"), product(b, "")))
-                 for b, d in sorted(depths.items(), key=_NEAREST))
 
 
 def _shipped(s: tuple[Any, ...]) -> Shipped:
@@ -177,14 +167,8 @@ def _productions(records: Mapping[str, tuple[Any, ...]]) -> tuple[Production, ..
     """
     found = []
     for child, rec in records.items():
-        edges = rec[EDGES]
-        if edges and len({e[0] for e in edges}) == 1 and not any(e[EDGE_REFUSED] for e in edges):
-            first = edges[0]  # the common case: one production event made the batch
-            found.append(_row(Production, (first[0], child, *first[4:9], _moment(first[9]),
-                                           tuple(InputLot(e[1], e[2], e[3]) for e in edges))))
-            continue
         by_event: dict[str, list[tuple[Any, ...]]] = {}
-        for e in edges:
+        for e in rec[EDGES]:
             if not e[EDGE_REFUSED]:
                 by_event.setdefault(e[0], []).append(e)
         for event, grouped in by_event.items():
@@ -213,12 +197,6 @@ def _result(v: tuple[Any, ...]) -> LabResult:
     measured = tuple(Measurement(*m) for m in zip(analytes, values, units, limits, verdicts, strict=True))
     return LabResult(event, report, version, lab, batch, sample, method, verdict, _moment(tested), _moment(issued),
                      measured)
-
-
-def _affected(batch: str, depth: int, status: str, made: Production | None) -> Affected:
-    if made is None:
-        return _row(Affected, (batch, depth, status, "", None, ""))
-    return _row(Affected, (batch, depth, status, made.product_id, made.quantity, made.unit))
 
 
 def parties(view: StoreView, batch_ids: Iterable[str]) -> dict[str, tuple[set[str], set[str], set[str], set[str]]]:

@@ -238,10 +238,9 @@ class _Merge:
         if rows := picked.get("closure"):
             self._pairs("up", ((d, a, depth) for d, a, depth in rows))
             self._pairs("down", ((a, d, depth) for d, a, depth in rows))
-        refused = [(e, p, c) for e, p, c in picked.get("refused_edges", ())]
+        refused = picked.get("refused_edges", [])
         for key in refused:
             self._txn.put("\0".join(key).encode(), b"", db=self._dbs["refused"])
-        touched: dict[str, list[Any]] = {}
         by_batch: dict[str, list[tuple[int, Row]]] = defaultdict(list)
         for part, table in ((STATUS, "batch_status"), (EDGES, "lineage_edges"), (SHIPMENTS, "shipments"),
                             (REPORTS, "lab_results"), (JUDGED, "report_judgements")):
@@ -249,11 +248,9 @@ class _Merge:
                 by_batch[row[0]].append((part, row[1:]))
         for event, parent, child in refused:
             by_batch[child].append((-1, (event, parent)))
-        for batch_id, facts in by_batch.items():
-            touched[batch_id] = self._merged(batch_id, facts)
         db = self._dbs["batch"]
-        for batch_id, record in touched.items():
-            self._txn.put(batch_id.encode(), msgpack.packb(record), db=db)
+        for batch_id, facts in by_batch.items():  # each record read, merged and written once
+            self._txn.put(batch_id.encode(), msgpack.packb(self._merged(batch_id, facts)), db=db)
 
     def _pairs(self, name: str, pairs: Iterable[tuple[str, str, int]]) -> None:
         grouped: dict[str, dict[str, int]] = defaultdict(dict)

@@ -254,7 +254,21 @@ def _largest_first(sums: dict[tuple[str, str], list[float]]) -> tuple[Total, ...
 def related(depths: Mapping[str, int], statuses: Mapping[str, str], products: Mapping[str, str]
             ) -> tuple[Related, ...]:
     """Batches with their depth, status and product, nearest first."""
-    return tuple(
-        Related(batch, depth, statuses.get(batch, "untested"), products.get(batch, ""))
-        for batch, depth in sorted(depths.items(), key=lambda item: (item[1], item[0]))
-    )
+    status, product = statuses.get, products.get
+    return tuple(_row(Related, (batch, depth, status(batch, "untested"), product(batch, "")))
+                 for batch, depth in sorted(depths.items(), key=_nearest))
+
+
+def affected_batch(batch_id: str, depth: int, status: str, made: Production | None) -> Affected:
+    """A batch of a recall scope, with what its production made of it (nothing without one)."""
+    if made is None:
+        return _row(Affected, (batch_id, depth, status, "", None, ""))
+    return _row(Affected, (batch_id, depth, status, made.product_id, made.quantity, made.unit))
+
+
+def _nearest(item: tuple[str, int]) -> tuple[int, str]:
+    return item[1], item[0]
+
+
+#: A named tuple from a tuple of its fields, skipping its Python-level ``__new__`` (0.1 µs, not 0.5).
+_row = tuple.__new__
