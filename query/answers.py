@@ -6,16 +6,15 @@ batches first, shipments by date); nothing is left out for being empty.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import orjson
 
 from query.scope import collector_paused
 from traceability.access import Withheld
+from traceability.answer_form import affected_object, production_object, shipped_object, time_text
 from traceability.events import LabResult
-from traceability.json_form import utc_text
-from traceability.scope import Affected, Completeness, Link, Production, Recall, Related, Report, Shipped, Total, Trace
+from traceability.scope import Completeness, Link, Recall, Related, Report, Total, Trace
 from traceability.verification import Verification
 
 
@@ -33,17 +32,17 @@ def trace_json(trace: Trace, withheld: Withheld = NOTHING_WITHHELD) -> dict[str,
     """A trace; ``withheld`` counts what was cut from it as other parties' (``traceability.access``)."""
     return {
         "batch_id": trace.batch_id,
-        "as_of": _time(trace.as_of),
+        "as_of": time_text(trace.as_of),
         "status": trace.status,
         "risk_sources": list(trace.risk_sources),
-        "production": _production(trace.production) if trace.production else None,
+        "production": production_object(trace.production) if trace.production else None,
         "upstream": [_related(r) for r in trace.upstream],
         "downstream": [_related(r) for r in trace.downstream],
         # A link's fields are its JSON keys, in order: each object zipped in C, its time written once.
-        "links": [dict(zip(Link._fields, (*e[:-1], _time(e.occurred_at)), strict=True)) for e in trace.links],
+        "links": [dict(zip(Link._fields, (*e[:-1], time_text(e.occurred_at)), strict=True)) for e in trace.links],
         "reports": [report_json(r) for r in trace.reports],
-        "shipments": [_shipment(s) for s in trace.shipments],
-        "completeness": _completeness(trace.completeness),
+        "shipments": [shipped_object(s) for s in trace.shipments],
+        "completeness": completeness_object(trace.completeness),
         "withheld": withheld_json(withheld),
     }
 
@@ -59,18 +58,18 @@ def recall_json(recall: Recall, withheld: Withheld = NOTHING_WITHHELD) -> dict[s
     """A recall scope; ``withheld`` as in ``trace_json``."""
     return {
         "batch_id": recall.batch_id,
-        "as_of": _time(recall.as_of),
+        "as_of": time_text(recall.as_of),
         "status": recall.status,
         "risk_sources": list(recall.risk_sources),
-        "affected": [dict(zip(Affected._fields, a, strict=True)) for a in recall.affected],  # fields = keys
-        "productions": [_production(p) for p in recall.productions],
-        "shipments": [_shipment(s) for s in recall.shipments],
+        "affected": [affected_object(a) for a in recall.affected],
+        "productions": [production_object(p) for p in recall.productions],
+        "shipments": [shipped_object(s) for s in recall.shipments],
         "totals": {
-            "by_country": [_total("country", t) for t in recall.by_country],
-            "by_recipient": [_total("to_org", t) for t in recall.by_recipient],
+            "by_country": [total_object("country", t) for t in recall.by_country],
+            "by_recipient": [total_object("to_org", t) for t in recall.by_recipient],
         },
         "reports": [report_json(r) for r in recall.reports],
-        "completeness": _completeness(recall.completeness),
+        "completeness": completeness_object(recall.completeness),
         "withheld": withheld_json(withheld),
     }
 
@@ -83,8 +82,8 @@ def report_json(report: Report) -> dict[str, Any]:
         **_standing(report, report.current),
         "lab_registered": report.lab_registered,
         "superseded": [
-            {"version": v.report_version, "verdict": v.verdict, "issued_at": _time(v.issued_at), "event_id": v.event_id,
-             **_standing(report, v)}
+            {"version": v.report_version, "verdict": v.verdict, "issued_at": time_text(v.issued_at),
+             "event_id": v.event_id, **_standing(report, v)}
             for v in report.superseded
         ],
     }
@@ -99,7 +98,7 @@ def _version(r: LabResult) -> dict[str, Any]:
     return {
         "report_id": r.report_id, "version": r.report_version, "event_id": r.event_id, "lab_id": r.lab_id,
         "batch_id": r.batch_id, "sample_id": r.sample_id, "method": r.method, "verdict": r.verdict,
-        "tested_at": _time(r.tested_at), "issued_at": _time(r.issued_at),
+        "tested_at": time_text(r.tested_at), "issued_at": time_text(r.issued_at),
         "measurements": _measurements(r),
     }
 
@@ -113,37 +112,17 @@ def _related(r: Related) -> dict[str, Any]:
     return dict(zip(Related._fields, r, strict=True))  # batch_id, depth, status, product_id
 
 
-def _production(p: Production) -> dict[str, Any]:
-    return {
-        "event_id": p.event_id, "batch_id": p.batch_id, "product_id": p.product_id, "quantity": p.quantity,
-        "unit": p.unit, "org_id": p.org_id, "site": p.site, "occurred_at": _time(p.occurred_at),
-        "inputs": [{"batch_id": i.batch_id, "quantity": i.quantity, "unit": i.unit} for i in p.inputs],
-    }
-
-
-def _shipment(s: Shipped) -> dict[str, Any]:
-    return {
-        "shipment_id": s.shipment_id, "event_id": s.event_id, "batch_id": s.batch_id, "quantity": s.quantity,
-        "unit": s.unit, "from_org": s.from_org, "to_org": s.to_org, "to_location": s.to_location,
-        "to_country": s.to_country, "occurred_at": _time(s.occurred_at),
-    }
-
-
-def _total(name: str, t: Total) -> dict[str, Any]:
+def total_object(name: str, t: Total) -> dict[str, Any]:
     return {name: t.key, "unit": t.unit, "quantity": t.quantity, "shipments": t.shipments}
 
 
-def _completeness(c: Completeness) -> dict[str, Any]:
+def completeness_object(c: Completeness) -> dict[str, Any]:
     return {
         "complete": c.complete,
         "unsourced_batches": list(c.unsourced_batches),
         "shipped_without_production": list(c.shipped_without_production),
         "unregistered_labs": list(c.unregistered_labs),
     }
-
-
-def _time(moment: datetime | None) -> str | None:
-    return None if moment is None else utc_text(moment)
 
 
 def verification_json(v: Verification, *, public: bool = False) -> dict[str, Any]:
@@ -154,12 +133,12 @@ def verification_json(v: Verification, *, public: bool = False) -> dict[str, Any
         "outcome": v.standing.outcome, "acceptance": v.standing.acceptance,
         "counts": v.standing.counts,
         "batch_id": r.batch_id, "verdict": r.verdict, "method": r.method,
-        "tested_at": _time(r.tested_at), "issued_at": _time(r.issued_at),
+        "tested_at": time_text(r.tested_at), "issued_at": time_text(r.issued_at),
         "lab": None if lab is None else {"lab_id": lab.lab_id, "name": lab.name, "legal_id": lab.legal_id,
                                           "names": list(lab.names)},
         "accreditation": None if accreditation is None else {
             "body_id": accreditation.body_id, "number": accreditation.number,
-            "valid_from": _time(accreditation.valid_from), "valid_until": _time(accreditation.valid_until),
+            "valid_from": time_text(accreditation.valid_from), "valid_until": time_text(accreditation.valid_until),
             "status_at_issue": accreditation.status_at(r.issued_at),
             "body_name": v.body.name if v.body else None,
             "body_mra_signatory_at_issue": v.body.mra_signatory_at(r.issued_at) if v.body else None,

@@ -35,7 +35,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from query import export
-from query.answers import answer_bytes, recall_json, report_json, trace_json
+from query.answers import answer_bytes, report_json, trace_json
 from query.auditing import AuditTrail
 from query.callers import Authentication, Caller, caller
 from query.forms_api import forms_router
@@ -219,9 +219,10 @@ def create_api(services: ApiServices, now: Callable[[], datetime] = lambda: date
         asked = _asked("batch_id", batch_id, as_of)
         signed_in(principal)
         with timed("recall"):
-            answer, withheld = _answer(lambda: services.gate().recall(principal, asked.id, asked.as_of))
             if format == "json":
-                return JsonAnswer(recall_json(answer, withheld))
+                return Response(_answer(lambda: services.gate().recall_json(principal, asked.id, asked.as_of)),
+                                media_type="application/json")
+            answer, _withheld = _answer(lambda: services.gate().recall(principal, asked.id, asked.as_of))
             name = f"recall-{asked.id}.{format}"
             body = export.csv_text(answer).encode() if format == "csv" else export.xlsx_bytes(answer, now())
         media = "text/csv; charset=utf-8" if format == "csv" else _XLSX

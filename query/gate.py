@@ -17,6 +17,7 @@ from typing import Any
 from clickhouse_driver import Client
 
 from query import registry
+from query.answers import answer_bytes, recall_json
 from query.forms import FormReader
 from query.scope import ScopeReader, the_report, unknown_batch
 from query.serving import ServingReader, ServingSource, parties
@@ -92,6 +93,19 @@ class Gate:
             return org_recall(self._recall(batch_id, as_of), principal.org_id, own.__contains__)
         self._admit(principal, batch_id, as_of)
         return self._recall(batch_id, as_of), Withheld()
+
+    def recall_json(self, principal: Principal, batch_id: str, as_of: datetime | None) -> bytes:
+        """The recall's JSON as ``principal`` may read it (see ``trace``).
+
+        A full view of a current recall (every role but an org, which sees its share) is joined
+        from the rows the serving store rendered (``ServingReader.recall_json``); any other is
+        written from the answer (``query.answers.recall_json``).
+        """
+        store = self._store() if as_of is None and principal.role != "org" else None
+        if store is None:
+            return answer_bytes(recall_json(*self.recall(principal, batch_id, as_of)))
+        self._admit(principal, batch_id, as_of)
+        return store.recall_json(batch_id)
 
     def tracking(self, principal: Principal, request: Request, as_of: datetime | None) -> TrackingRecords:
         """The tracking records of a regulator's request, cut to the lots ``principal`` may read.

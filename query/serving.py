@@ -13,29 +13,44 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
-from datetime import datetime
-from functools import lru_cache
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from query.scope import collector_paused, unknown_batch, utc_moment
+import orjson
+
+from query.answers import NOTHING_WITHHELD, completeness_object, report_json, total_object, withheld_json
+from query.scope import collector_paused, unknown_batch
 from sinks.serving import (
     EDGE_PARENT,
     EDGE_PRODUCT,
     EDGE_REFUSED,
     EDGES,
     JUDGED,
+    PART_HEAD,
+    PART_PRODUCTIONS,
+    PART_SHIPMENTS,
+    PART_TAIL,
     REPORTS,
     SHIPMENT_OCCURRED,
     SHIPMENTS,
+    SHIPPED_COUNTRY,
+    SHIPPED_JSON,
+    SHIPPED_QUANTITY,
+    SHIPPED_TO,
+    SHIPPED_UNIT,
     STATUS,
     ServingStore,
     StoreView,
     open_store,
+    record_productions,
+    record_shipments,
     release,
+    stored_moment,
 )
-from traceability.events import InputLot, LabResult, Measurement
+from traceability.answer_form import affected_object
+from traceability.events import LabResult, Measurement
 from traceability.scope import (
     Link,
     Production,
@@ -49,6 +64,7 @@ from traceability.scope import (
     current_reports,
     related,
     totals,
+    totals_of,
 )
 
 _UNTESTED: tuple[str, tuple[str, ...]] = ("untested", ())
@@ -75,14 +91,14 @@ class ServingReader:
             registered = view.registered_labs({v[3] for v in versions})
         statuses = _statuses(records)
         # Children in order, each record's edges by parent and event: the links come out ordered.
-        links = tuple(_row(Link, (e[0], e[1], child, *e[2:9], _moment(e[9])))
+        links = tuple(_row(Link, (e[0], e[1], child, *e[2:9], stored_moment(e[9])))
                       for child in lineage if (rec := records.get(child))
                       for e in rec[EDGES] if not e[EDGE_REFUSED] and e[EDGE_PARENT] in upstream)
         products = {e.child: e.product_id for e in links} | {
             b: rec[EDGES][0][EDGE_PRODUCT] for b in downstream if (rec := records.get(b)) and rec[EDGES]}
         own = records.get(batch_id)
         reports = _reports(versions, records, lineage, registered)
-        shipments = tuple(_shipped(s) for s in own[SHIPMENTS]) if own else ()
+        shipments = tuple(record_shipments(own)) if own else ()
         made = _productions({batch_id: own} if own else {})
         if not (upstream or downstream or batch_id in statuses or made or reports or shipments):
             raise unknown_batch(batch_id, None)
@@ -115,7 +131,7 @@ class ServingReader:
         statuses = _statuses(records)
         productions = _productions(records)
         shipped = sorted((s for rec in records.values() for s in rec[SHIPMENTS]), key=_SHIPMENT_ORDER)
-        shipments = tuple(map(_shipped, shipped))
+        shipments = tuple(_row(Shipped, (*s[:SHIPMENT_OCCURRED], stored_moment(s[SHIPMENT_OCCURRED]))) for s in shipped)
         reports = _reports(versions, records, [batch_id], registered)
         if len(depths) == 1 and not (statuses or productions or shipments or reports):
             raise unknown_batch(batch_id, None)
@@ -134,6 +150,46 @@ class ServingReader:
             reports=reports, completeness=completeness(depths, made, [s.batch_id for s in shipments], reports),
         )
 
+    @collector_paused
+    def recall_json(self, batch_id: str) -> bytes:
+        """The recall's JSON as ``query.answers.recall_json`` writes it for a full view (nothing
+        withheld), joined from the rows the store rendered when it stored each batch: no row of
+        the answer is built here, only ordered (a test holds both JSONs equal on the oracle chains).
+
+        Raises:
+            UnknownBatch: nothing about the batch is known.
+        """
+        with self._store.reading() as view:
+            downstream = view.downstream(batch_id)
+            parts = view.answer_parts([batch_id, *downstream])
+            own = view.batch(batch_id)
+            versions = list(own[REPORTS]) if own else []
+            registered = view.registered_labs({v[3] for v in versions})
+        reports = _reports(versions, {batch_id: own} if own else {}, [batch_id], registered)
+        productions = sorted(chain.from_iterable(p[PART_PRODUCTIONS] for p in parts.values()))
+        shipments = sorted(chain.from_iterable(p[PART_SHIPMENTS] for p in parts.values()))
+        status, sources = (own[STATUS][0], own[STATUS][1]) if own and own[STATUS] else _UNTESTED
+        if not (downstream or own and own[STATUS] or productions or shipments or reports):
+            raise unknown_batch(batch_id, None)
+        depths = {batch_id: 0, **downstream}  # nearest first, as the store keeps them
+        affected = [p[PART_HEAD] + b"%d" % depth + p[PART_TAIL] if (p := parts.get(batch)) is not None
+                    else orjson.dumps(affected_object(affected_batch(batch, depth, "untested", None)))
+                    for batch, depth in depths.items()]
+        by_country, by_recipient = totals_of(map(_TOTALLED, shipments))
+        made = {batch for batch, p in parts.items() if p[PART_PRODUCTIONS]}
+        shipped = {batch for batch, p in parts.items() if p[PART_SHIPMENTS]}
+        return orjson.dumps({
+            "batch_id": batch_id, "as_of": None, "status": status, "risk_sources": list(sources),
+            "affected": _joined(affected),
+            "productions": _joined(map(_SECOND, productions)),
+            "shipments": _joined(map(_SHIPPED, shipments)),
+            "totals": {"by_country": [total_object("country", t) for t in by_country],
+                       "by_recipient": [total_object("to_org", t) for t in by_recipient]},
+            "reports": [report_json(r) for r in reports],
+            "completeness": completeness_object(completeness(depths, made, shipped, reports)),
+            "withheld": withheld_json(NOTHING_WITHHELD),
+        })
+
     def view(self) -> AbstractContextManager[StoreView]:
         """A consistent view of the store (``with reader.view() as view: …``), for access facts."""
         return self._store.reading()
@@ -143,38 +199,23 @@ class ServingReader:
 _row = tuple.__new__
 _NEAREST = itemgetter(1, 0)  # depth, then batch id
 _SHIPMENT_ORDER = itemgetter(SHIPMENT_OCCURRED, 1, 0)  # occurred_at, shipment_id, event_id (as ClickHouse orders)
+_TOTALLED = itemgetter(SHIPPED_COUNTRY, SHIPPED_TO, SHIPPED_UNIT, SHIPPED_QUANTITY)
+_SHIPPED = itemgetter(SHIPPED_JSON)
+_SECOND = itemgetter(1)
 
 
-@lru_cache(maxsize=65_536)
-def _moment(seconds: int) -> datetime:
-    """Moments repeat (every edge of a production, every shipment of a day's run): built once each."""
-    return utc_moment(seconds)
+def _joined(rendered: Iterable[bytes]) -> orjson.Fragment:
+    """Rows rendered as JSON, as one JSON array to write as it is."""
+    return orjson.Fragment(b"[" + b",".join(rendered) + b"]")
 
 
 def _statuses(records: Mapping[str, tuple[Any, ...]]) -> dict[str, tuple[str, tuple[str, ...]]]:
     return {b: (rec[STATUS][0], rec[STATUS][1]) for b, rec in records.items() if rec[STATUS] is not None}
 
 
-def _shipped(s: tuple[Any, ...]) -> Shipped:
-    return _row(Shipped, (*s[:SHIPMENT_OCCURRED], _moment(s[SHIPMENT_OCCURRED])))
-
-
 def _productions(records: Mapping[str, tuple[Any, ...]]) -> tuple[Production, ...]:
-    """The accepted edges into each batch grouped by event; oldest first, as ClickHouse orders them.
-
-    A record's edges are ordered by parent (then event), so each event's inputs come out sorted by
-    batch, as ClickHouse's ``arraySort`` gives them (parents are unique within an event).
-    """
-    found = []
-    for child, rec in records.items():
-        by_event: dict[str, list[tuple[Any, ...]]] = {}
-        for e in rec[EDGES]:
-            if not e[EDGE_REFUSED]:
-                by_event.setdefault(e[0], []).append(e)
-        for event, grouped in by_event.items():
-            first = grouped[0]
-            inputs = tuple(InputLot(e[1], e[2], e[3]) for e in grouped)
-            found.append(_row(Production, (event, child, *first[4:9], _moment(first[9]), inputs)))
+    """The productions of every record, oldest first, as ClickHouse orders them."""
+    found = [p for child, rec in records.items() for p in record_productions(child, rec)]
     found.sort(key=_PRODUCTION_ORDER)
     return tuple(found)
 
@@ -195,8 +236,8 @@ def _result(v: tuple[Any, ...]) -> LabResult:
     (event, report, version, lab, batch, sample, method, verdict, tested, issued,
      analytes, values, units, limits, verdicts) = v
     measured = tuple(Measurement(*m) for m in zip(analytes, values, units, limits, verdicts, strict=True))
-    return LabResult(event, report, version, lab, batch, sample, method, verdict, _moment(tested), _moment(issued),
-                     measured)
+    return LabResult(event, report, version, lab, batch, sample, method, verdict, stored_moment(tested),
+                     stored_moment(issued), measured)
 
 
 def parties(view: StoreView, batch_ids: Iterable[str]) -> dict[str, tuple[set[str], set[str], set[str], set[str]]]:
@@ -231,6 +272,9 @@ class ServingSource:
         if self._reader is not None:
             return self._reader
         with self._opening:
+            if self._store is not None and self._store.outdated:  # reopened: the workers may have rebuilt it since
+                release(self._store)
+                self._store = None
             if self._store is None and (self.path / "data.mdb").exists():
                 self._store = open_store(self.path)
             if self._store is not None and self._store.complete():

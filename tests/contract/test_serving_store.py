@@ -10,8 +10,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import msgpack
+import orjson
 import pytest
 
+from query.answers import answer_bytes, recall_json
 from query.serving import ServingReader
 from sinks.rows import COLUMNS, Provenance, RowBatch, add_event, new_batch
 from sinks.serving import EDGE_REFUSED, EDGES, JUDGED, STATUS, ServingStore
@@ -92,6 +94,35 @@ def test_every_batch_of_a_chain_is_answered_and_nobody_else(tmp_path: Path):
         reader.trace("NOBODY-KNOWS")
     with pytest.raises(UnknownBatch):
         reader.recall("NOBODY-KNOWS")
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_the_recall_joined_from_rendered_rows_is_the_json_of_the_recall_answer(tmp_path: Path, seed: int):
+    """``recall_json`` joins rows the store rendered when it stored them; it must say what writing
+    the reader's ``Recall`` as JSON says, for every batch: raw lots deep in the chain, products
+    with shipments, batches only ever named as an input (no record), a batch with a refused edge."""
+    rows = _chain_rows(seed)
+    product = sorted({r[2] for r in rows["lineage_edges"]})[0]
+    rows["lineage_edges"].append(_edge("e-cycle", product, "LONE"))
+    rows["refused_edges"].append(_row("refused_edges", event_id="e-cycle", parent_batch=product, child_batch="LONE",
+                                      reason="cycle"))
+    store = ServingStore(tmp_path / "s")
+    for chunk in _chunks(rows, random.Random(seed)):
+        store.apply(chunk)
+    reader = ServingReader(store)
+    batches = {r[1] for r in rows["lineage_edges"]} | {r[2] for r in rows["lineage_edges"]}
+    assert any(reader.recall(b).shipments for b in batches) and any(len(reader.recall(b).affected) > 20
+                                                                     for b in batches)
+    for batch in sorted(batches):
+        try:
+            want = orjson.loads(answer_bytes(recall_json(reader.recall(batch))))
+        except UnknownBatch:  # LONE: its one edge was refused, so nothing is known of it
+            with pytest.raises(UnknownBatch):
+                reader.recall_json(batch)
+            continue
+        assert orjson.loads(reader.recall_json(batch)) == want, batch
+    with pytest.raises(UnknownBatch):
+        reader.recall_json("NOBODY-KNOWS")
 
 
 def _row(table: str, **values: object) -> tuple[object, ...]:

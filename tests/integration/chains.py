@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 
 from query import lineage
+from query.answers import answer_bytes, recall_json
 from query.scope import ScopeReader
 from tests.integration.conftest import Deployment
 from tests.integration.scope_oracle import counting_results
@@ -104,9 +106,15 @@ def assert_serving_store_answers_as_clickhouse(dep: Deployment, batches: list[st
                 except UnknownBatch:
                     with pytest.raises(UnknownBatch):
                         getattr(serving, question)(batch)
+                    if question == "recall":
+                        with pytest.raises(UnknownBatch):
+                            serving.recall_json(batch)
                     continue
                 got = getattr(serving, question)(batch)
                 assert got == want, f"the serving store's {question} of {batch} differs from ClickHouse's"
+                if question == "recall":  # and the JSON joined from its rendered rows is that answer's
+                    assert orjson.loads(serving.recall_json(batch)) == orjson.loads(answer_bytes(recall_json(want))), \
+                        f"the serving store's recall JSON of {batch} differs from ClickHouse's answer"
     finally:
         clickhouse.close()
 
