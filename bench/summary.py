@@ -84,6 +84,8 @@ def _queries(f: dict[str, Any]) -> list[Line]:
     stored = f"{s['batches_stored']:,} stored"
     deep, hub, export, store = s["deep_trace"], s["hub_recall"], s["export"], s["serving_store"]
     small = [(name, s[name]) for name in ("small_trace", "small_recall") if name in s]
+    json_answers = [(f"{what} as the API sends it (JSON bytes)", s[name], p99) for name, what, p99 in (
+        ("deep_trace_json", "that trace", 5), ("hub_recall_json", "that recall", 40)) if name in s]
 
     def against_postgres(name: str, q: dict[str, Any], target: str, p99: float, ratio: float) -> list[Line]:
         fast, pg = q["serving"], q["postgres"]
@@ -100,6 +102,7 @@ def _queries(f: dict[str, Any]) -> list[Line]:
                           5, 3),
         *against_postgres(f"recall, {hub['affected']:,} affected, {hub['shipments']:,} shipments", hub,
                           "≥ 3× faster (p99)", 40, 3),
+        *[line for name, q, p99 in json_answers for line in against_postgres(name, q, "≥ 3× faster (p99)", p99, 3)],
         *[line for name, q in small for line in against_postgres(
             f"{name.replace('_', ' ')} (30 batches)", q, "no slower (p99)", 1, 1)],
         Line(f"as_of trace from ClickHouse, depth {deep['depth']}, {stored}", "p99 ≤ 15 ms",

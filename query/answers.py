@@ -6,6 +6,7 @@ batches first, shipments by date); nothing is left out for being empty.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -38,13 +39,22 @@ def trace_json(trace: Trace, withheld: Withheld = NOTHING_WITHHELD) -> dict[str,
         "production": production_object(trace.production) if trace.production else None,
         "upstream": [_related(r) for r in trace.upstream],
         "downstream": [_related(r) for r in trace.downstream],
-        # A link's fields are its JSON keys, in order: each object zipped in C, its time written once.
-        "links": [dict(zip(Link._fields, (*e[:-1], time_text(e.occurred_at)), strict=True)) for e in trace.links],
+        "links": _links(trace.links),
         "reports": [report_json(r) for r in trace.reports],
         "shipments": [shipped_object(s) for s in trace.shipments],
         "completeness": completeness_object(trace.completeness),
         "withheld": withheld_json(withheld),
     }
+
+
+def _links(links: Sequence[Link]) -> list[dict[str, Any]]:
+    """A link's fields are its JSON keys, in order: each object zipped in C. The links of one
+    production share its time, so each time is written once (30 times for a trace's 3,352 links)."""
+    texts = {moment: time_text(moment) for moment in {e.occurred_at for e in links}}
+    objects = [dict(zip(Link._fields, e, strict=True)) for e in links]
+    for found in objects:
+        found["occurred_at"] = texts[found["occurred_at"]]
+    return objects
 
 
 def withheld_json(withheld: Withheld) -> dict[str, int]:
