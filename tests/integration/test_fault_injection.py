@@ -210,7 +210,7 @@ def test_every_agent_runs_as_one_instance_so_no_ack_commits_past_an_unfinished_e
 @pytest.mark.integration
 @pytest.mark.slow
 def test_workers_killed_every_few_seconds_during_a_load_lose_nothing_and_answer_nothing_twice(deployment, tmp_path):
-    events = chain(61, sized(4, 22))  # ~21k messages / ~116k (>= 100k distinct events)
+    events = chain(61, sized(3, 22))  # ~16k messages / ~116k (>= 100k distinct events)
     rng = random.Random(61)
     began = time.monotonic()
     deployment.start_worker()
@@ -220,7 +220,7 @@ def test_workers_killed_every_few_seconds_during_a_load_lose_nothing_and_answer_
     kills: list[int] = []  # messages not yet handled at each kill
     reader = OffsetReader(deployment.infra.kafka_bootstrap, deployment.settings.app_id)
     try:
-        while len(kills) < sized(10, 40):
+        while len(kills) < sized(8, 40):
             time.sleep(rng.uniform(2, 5))
             lag = behind(reader, deployment)
             if lag == 0 and not publisher.is_alive():
