@@ -47,6 +47,7 @@ from sinks.serving import (
     record_productions,
     record_shipments,
     release,
+    shipped_row,
     stored_moment,
 )
 from traceability.answer_form import affected_object
@@ -56,7 +57,6 @@ from traceability.scope import (
     Production,
     Recall,
     Report,
-    Shipped,
     Standing,
     Trace,
     affected_batch,
@@ -131,7 +131,7 @@ class ServingReader:
         statuses = _statuses(records)
         productions = _productions(records)
         shipped = sorted((s for rec in records.values() for s in rec[SHIPMENTS]), key=_SHIPMENT_ORDER)
-        shipments = tuple(_row(Shipped, (*s[:SHIPMENT_OCCURRED], stored_moment(s[SHIPMENT_OCCURRED]))) for s in shipped)
+        shipments = tuple(map(shipped_row, shipped))
         reports = _reports(versions, records, [batch_id], registered)
         if len(depths) == 1 and not (statuses or productions or shipments or reports):
             raise unknown_batch(batch_id, None)

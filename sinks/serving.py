@@ -9,6 +9,7 @@ answers from either are equal:
 * ``batch``: per batch, its latest status (highest ``seq``), the lineage edges into it (deduplicated
   by event and parent; an edge refused as a cycle kept, flagged), its shipments and its report
   versions (deduplicated by event id) and their judgements (highest ``seq`` per version);
+* ``answer``: per batch, what a recall takes of it, rendered as JSON as it is stored (``answer_parts``);
 * ``refused``: the edges refused as cycles (a refusal may be stored before its edge);
 * ``labs``: registered lab ids; ``meta``: whether the store holds everything ClickHouse holds.
 
@@ -228,17 +229,14 @@ class StoreView:
 
     def batches(self, batch_ids: Iterable[str]) -> dict[str, tuple[Any, ...]]:
         """The records of those of ``batch_ids`` that have one."""
-        get, db, unpack = self._txn.get, self._batch, msgpack.unpackb
-        found = {}
-        for batch_id in batch_ids:
-            raw = get(batch_id.encode(), db=db)
-            if raw is not None:
-                found[batch_id] = unpack(raw, use_list=False)
-        return found
+        return self._decoded(self._batch, batch_ids)
 
     def answer_parts(self, batch_ids: Iterable[str]) -> dict[str, tuple[Any, ...]]:
         """The answer parts (``answer_parts``) of those of ``batch_ids`` that have a record."""
-        get, db, unpack = self._txn.get, self._parts, msgpack.unpackb
+        return self._decoded(self._parts, batch_ids)
+
+    def _decoded(self, db: Any, batch_ids: Iterable[str]) -> dict[str, tuple[Any, ...]]:
+        get, unpack = self._txn.get, msgpack.unpackb
         found = {}
         for batch_id in batch_ids:
             raw = get(batch_id.encode(), db=db)
@@ -359,7 +357,12 @@ def record_productions(batch_id: str, record: Sequence[Any]) -> list[Production]
 
 def record_shipments(record: Sequence[Any]) -> list[Shipped]:
     """A batch's shipments from its record, in ClickHouse's order (occurred, shipment, event)."""
-    return [_row(Shipped, (*s[:SHIPMENT_OCCURRED], stored_moment(s[SHIPMENT_OCCURRED]))) for s in record[SHIPMENTS]]
+    return list(map(shipped_row, record[SHIPMENTS]))
+
+
+def shipped_row(s: Sequence[Any]) -> Shipped:
+    """A shipment of a record as an answer's row."""
+    return _row(Shipped, (*s[:SHIPMENT_OCCURRED], stored_moment(s[SHIPMENT_OCCURRED])))
 
 
 def answer_parts(batch_id: str, record: Sequence[Any]) -> list[Any]:
