@@ -47,7 +47,7 @@ import gc
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from clickhouse_driver import Client
@@ -55,6 +55,7 @@ from clickhouse_driver import Client
 from query.columns import Columns, converted, decode, decode_nested, decode_tuples, named, nested, pick, renamed
 from traceability.errors import BadParameter, UnknownBatch, UnknownReport
 from traceability.events import InputLot, LabResult, Measurement
+from traceability.json_form import utc_moment
 from traceability.scope import (
     Link,
     Production,
@@ -401,11 +402,6 @@ class _Scopes:
     def _accepted(self) -> str:
         return (f"(event_id, parent_batch, child_batch) NOT IN "
                 f"(SELECT event_id, parent_batch, child_batch FROM {self.db}.refused_edges)")
-
-
-def utc_moment(seconds: int) -> datetime:
-    """A ``DateTime`` read as seconds (no time zone to guess), as an aware UTC moment."""
-    return datetime.fromtimestamp(seconds, UTC)
 
 
 def _depths(columns: Columns) -> dict[str, int]:

@@ -25,8 +25,9 @@ from typing import Any
 from clickhouse_driver import Client
 
 from query import registry
-from query.scope import unknown_batch, unpadded, utc_moment
+from query.scope import unknown_batch, unpadded
 from traceability.events import InputLot, OutputLot, Production, Receiving, ReferenceDocument, Shipment
+from traceability.json_form import utc_moment
 from traceability.tracking import Request, TrackingRecords
 
 

@@ -31,7 +31,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
@@ -50,6 +50,7 @@ from sinks.rows import COLUMNS, Row, RowBatch
 from traceability.answer_form import AFFECTED_AFTER_DEPTH, affected_object, production_object, shipped_object
 from traceability.errors import ClickHouseUnavailable
 from traceability.events import InputLot
+from traceability.json_form import utc_moment
 from traceability.scope import Production, Shipped, affected_batch
 
 log = structlog.get_logger(__name__)
@@ -282,7 +283,8 @@ class _Merge:
             record = self._merged(batch_id, facts)
             key = batch_id.encode()
             self._txn.put(key, msgpack.packb(record), db=db)
-            self._txn.put(key, msgpack.packb(answer_parts(batch_id, record)), db=parts)
+            if any(part not in _NOT_IN_ANSWER_PARTS for part, _fact in facts):  # a report alone changes none
+                self._txn.put(key, msgpack.packb(answer_parts(batch_id, record)), db=parts)
 
     def _pairs(self, name: str, pairs: Iterable[tuple[str, str, int]]) -> None:
         grouped: dict[str, dict[str, int]] = defaultdict(dict)
@@ -395,13 +397,13 @@ def _order_key(moment: datetime, *ids: str) -> str:
 
 
 _MADE_FIRST = itemgetter(7, 0)  # occurred_at, event_id
+#: The parts of a record that ``answer_parts`` does not read (a status, an edge, a refusal or a shipment it does).
+_NOT_IN_ANSWER_PARTS = frozenset({REPORTS, JUDGED})
 _NEAREST = itemgetter(1, 0)  # depth, then batch id
 
 
-@lru_cache(maxsize=65_536)
-def stored_moment(seconds: int) -> datetime:
-    """A moment kept as seconds, as an aware UTC moment (moments repeat: a day's run, built once each)."""
-    return datetime.fromtimestamp(seconds, UTC)
+#: A moment kept as seconds, as an aware UTC moment; moments repeat (a day's run), so each is built once.
+stored_moment = lru_cache(maxsize=65_536)(utc_moment)
 
 
 #: A named tuple from a tuple of its fields, without the Python-level ``__new__`` (0.1 µs, not 0.5).

@@ -125,6 +125,12 @@ def parse_time(name: str, value: object) -> datetime:
     return parsed
 
 
+def utc_moment(seconds: int) -> datetime:
+    """A moment stored as whole seconds since the epoch (ClickHouse's ``DateTime``, the serving
+    store), as an aware UTC moment: no time zone to guess."""
+    return datetime.fromtimestamp(seconds, UTC)
+
+
 def utc_text(moment: datetime) -> str:
     """A moment as ISO 8601 in UTC with a trailing ``Z`` (how answers and exports write times)."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
