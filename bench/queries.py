@@ -17,6 +17,9 @@ and reports included: from the **serving store** (`query.serving.ServingReader`,
 for current answers; the store is built from ClickHouse by `sinks.serving.ServingStore.rebuild`,
 which is timed and whose size per batch is reported) and from **ClickHouse**
 (`query.scope.ScopeReader`, the path of `as_of` answers, measured both current and with `as_of`).
+Each answer from the store is measured as a first ask (read and built) and as an ask of an answer
+kept since (`query.serving.AnswerCache`), checked against the stamps of all its batches after an
+unrelated write, the cost every ask pays under live ingest.
 PostgreSQL answers with recursive CTEs for upstream and downstream (minimal depth per batch) plus
 indexed reads of the links, reports and shipments of the scope: the same rows, minus statuses,
 which it would have to compute on top.
@@ -49,7 +52,7 @@ from bench.own_stack import own_stack  # noqa: E402
 from query import export  # noqa: E402
 from query.answers import answer_bytes, recall_json, trace_json  # noqa: E402
 from query.scope import ScopeReader  # noqa: E402
-from query.serving import ServingReader  # noqa: E402
+from query.serving import AnswerCache, ServingReader  # noqa: E402
 from sinks.rows import COLUMNS, Provenance, RowBatch, add_event, new_batch  # noqa: E402
 from sinks.serving import ServingStore  # noqa: E402
 from traceability.events import (  # noqa: E402
@@ -114,7 +117,7 @@ def main() -> int:
                             "serving_store": {"build_s": round(built, 1), "batches": size_of.batches,
                                               "closure_pairs": size_of.pairs, "bytes": size_of.bytes,
                                               "bytes_per_batch": round(size_of.bytes_per_batch, 1)},
-                            **_measure(ServingReader(serving), ScopeReader(address.client, address.database), pg,
+                            **_measure(serving, ScopeReader(address.client, address.database), pg,
                                        modules, args.runs)})
             serving.close()
 
@@ -311,8 +314,13 @@ def _cycled(calls: list[Callable[[], object]]) -> Callable[[], object]:
     return lambda: calls[next(index) % len(calls)]()
 
 
-def _measure(serving: ServingReader, reader: ScopeReader, pg: psycopg.Connection[Any], modules: int, runs: int
+def _measure(store: ServingStore, reader: ScopeReader, pg: psycopg.Connection[Any], modules: int, runs: int
              ) -> dict[str, Any]:
+    """Each answer from the serving store is measured twice: read and built on every ask (``serving``,
+    the first ask of an answer) and kept between asks (``serving_kept``, every ask after: the kept
+    answer checked against the stamps of each of its batches, since a write elsewhere moved the
+    store's sequence past the kept answer's, as live ingest does)."""
+    serving, kept = ServingReader(store, AnswerCache(0)), ServingReader(store, AnswerCache())
     deep, hub = reader.trace(DEEP_TOP), reader.recall(HUB)
     assert serving.trace(DEEP_TOP) == deep, "the serving store and ClickHouse disagree on the trace"
     assert serving.recall(HUB) == hub, "the serving store and ClickHouse disagree on the recall"
@@ -326,23 +334,31 @@ def _measure(serving: ServingReader, reader: ScopeReader, pg: psycopg.Connection
              for _ in range(10)] if modules else []
     for batch in small:
         assert serving.trace(batch) == reader.trace(batch), batch
+    kept_trace, kept_recall, kept_json = kept.trace(DEEP_TOP), kept.recall(HUB), kept.recall_json(HUB)
+    store.apply({"batch_status": [(f"ELSEWHERE-{modules}", "clear", [], 1, 0, NOW)]})  # a write no answer reads
+    assert kept.trace(DEEP_TOP) is kept_trace and kept.recall(HUB) is kept_recall, "the answers were not kept"
+    assert kept.recall_json(HUB) is kept_json
     found: dict[str, Any] = {
         "deep_trace": {"depth": max(r.depth for r in deep.upstream), "upstream": len(deep.upstream),
                        "serving": _timed(lambda: serving.trace(DEEP_TOP), runs),
+                       "serving_kept": _timed(lambda: kept.trace(DEEP_TOP), runs),
                        "clickhouse": _timed(lambda: reader.trace(DEEP_TOP), runs),
                        "clickhouse_as_of": _timed(lambda: reader.trace(DEEP_TOP, as_of), runs),
                        "postgres": _timed(lambda: pg_trace(pg, DEEP_TOP), runs)},
         "hub_recall": {"affected": len(hub.affected), "shipments": len(hub.shipments),
                        "serving": _timed(lambda: serving.recall(HUB), max(10, runs // 2)),
+                       "serving_kept": _timed(lambda: kept.recall(HUB), runs),
                        "clickhouse": _timed(lambda: reader.recall(HUB), max(10, runs // 2)),
                        "postgres": _timed(lambda: pg_recall(pg, HUB), max(10, runs // 2))},
         # What the API sends for a full view: joined from the store's rendered rows, against
         # writing the answer as JSON (the path of an org's share, and of ClickHouse's answers).
         "hub_recall_json": {"serving": _timed(lambda: serving.recall_json(HUB), max(10, runs // 2)),
+                            "serving_kept": _timed(lambda: kept.recall_json(HUB), runs),
                             "serving_answer": _timed(lambda: answer_bytes(recall_json(serving.recall(HUB))), 10),
                             "clickhouse": _timed(lambda: answer_bytes(recall_json(reader.recall(HUB))), 10),
                             "postgres": _timed(lambda: pg_recall(pg, HUB), max(10, runs // 2))},
         "deep_trace_json": {"serving": _timed(lambda: answer_bytes(trace_json(serving.trace(DEEP_TOP))), runs),
+                            "serving_kept": _timed(lambda: answer_bytes(trace_json(kept.trace(DEEP_TOP))), runs),
                             "clickhouse": _timed(lambda: answer_bytes(trace_json(reader.trace(DEEP_TOP))), runs),
                             "postgres": _timed(lambda: pg_trace(pg, DEEP_TOP), runs)},
         "export": {"rows": sum(1 for _ in export.fsma.rows(hub)),
@@ -362,8 +378,9 @@ def _measure(serving: ServingReader, reader: ScopeReader, pg: psycopg.Connection
 
 def _table(f: dict[str, Any]) -> str:
     lines = [f"Query benchmark, {f['when']} (module of {f['module_batches']} batches copied to size)", "",
-             "| stored | query | scope | serving store p50 / p99 | ClickHouse p50 / p99 | PostgreSQL p50 / p99 | "
-             "PostgreSQL / serving (p99) |", "|---|---|---|---|---|---|---|"]
+             "| stored | query | scope | serving store p50 / p99 | kept answer p50 / p99 | ClickHouse p50 / p99 | "
+             "PostgreSQL p50 / p99 | PostgreSQL / serving (p99) | PostgreSQL / kept (p99) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for s in f["sizes"]:
         scopes = {
             "deep_trace": f"depth {s['deep_trace']['depth']}, {s['deep_trace']['upstream']:,} upstream",
@@ -377,21 +394,25 @@ def _table(f: dict[str, Any]) -> str:
             if name not in s:
                 continue
             fast, ch, pg = s[name]["serving"], s[name]["clickhouse"], s[name]["postgres"]
+            kept = s[name].get("serving_kept")
+            kept_cells = (f"{kept['p50_ms']} / {kept['p99_ms']} ms", f"{pg['p99_ms'] / kept['p99_ms']:.2f}") \
+                if kept else ("", "")
             lines.append(f"| {s['batches_stored']:,} | {name.replace('_', ' ')} | {scope} | {fast['p50_ms']} / "
-                         f"{fast['p99_ms']} ms | {ch['p50_ms']} / {ch['p99_ms']} ms | {pg['p50_ms']} / "
-                         f"{pg['p99_ms']} ms | {pg['p99_ms'] / fast['p99_ms']:.2f} |")
+                         f"{fast['p99_ms']} ms | {kept_cells[0]} | {ch['p50_ms']} / {ch['p99_ms']} ms | "
+                         f"{pg['p50_ms']} / {pg['p99_ms']} ms | {pg['p99_ms'] / fast['p99_ms']:.2f} | "
+                         f"{kept_cells[1]} |")
         as_of = s["deep_trace"]["clickhouse_as_of"]
-        lines.append(f"| {s['batches_stored']:,} | deep trace as_of | ClickHouse | | {as_of['p50_ms']} / "
-                     f"{as_of['p99_ms']} ms | | |")
+        lines.append(f"| {s['batches_stored']:,} | deep trace as_of | ClickHouse | | | {as_of['p50_ms']} / "
+                     f"{as_of['p99_ms']} ms | | | |")
         js = s["hub_recall_json"]["serving_answer"]
         lines.append(f"| {s['batches_stored']:,} | hub recall JSON written from the answer | serving store | "
-                     f"{js['p50_ms']} / {js['p99_ms']} ms | | | |")
+                     f"{js['p50_ms']} / {js['p99_ms']} ms | | | | | |")
         e, store = s["export"], s["serving_store"]
         lines.append(f"| {s['batches_stored']:,} | FSMA export of the hub recall | {e['rows']:,} rows | "
-                     f"CSV {e['csv']['p50_ms']} ms, XLSX {e['xlsx']['p50_ms']} ms | | | |")
+                     f"CSV {e['csv']['p50_ms']} ms, XLSX {e['xlsx']['p50_ms']} ms | | | | | |")
         lines.append(f"| {s['batches_stored']:,} | serving store | {store['batches']:,} batches, "
                      f"{store['closure_pairs']:,} pairs | {store['bytes'] / 2**20:,.0f} MiB, "
-                     f"{store['bytes_per_batch']:.0f} B per batch, built in {store['build_s']} s | | | |")
+                     f"{store['bytes_per_batch']:.0f} B per batch, built in {store['build_s']} s | | | | | |")
     return "\n".join(lines)
 
 

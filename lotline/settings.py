@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from deploy.config import StackConfig
 from query.limits import ServerLimits
+from query.serving import CACHE_BATCHES
 from streams.config import WorkerConfig
 from streams.security import KafkaSecurity, SaslMechanism, SecurityProtocol
 from traceability.errors import SetupError
@@ -115,6 +116,9 @@ class Settings(BaseSettings):
     serving_store: bool = Field(True, description="keep and read the serving store (false: ClickHouse only)")
     serving_dir: Path | None = Field(None, description="the serving store's directory (default: "
                                      "<state_dir>/serving/<database>; one per machine, shared by its processes)")
+    answer_cache_batches: int = Field(CACHE_BATCHES, ge=0, description="how many batches the large current "
+                                      "answers an API process keeps between asks may cover in all (0: keep none); "
+                                      "a kept answer is served only while none of its batches was written since")
 
     # Where the public reaches the API: QR codes lead to <public_url>/r/<lab>/<report>.
     public_url: str | None = Field(None, description="the API's public address, for QR codes "

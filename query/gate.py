@@ -17,7 +17,7 @@ from typing import Any
 from clickhouse_driver import Client
 
 from query import registry
-from query.answers import answer_bytes, recall_json
+from query.answers import answer_bytes, recall_json, trace_json
 from query.forms import FormReader
 from query.scope import ScopeReader, the_report, unknown_batch
 from query.serving import ServingReader, ServingSource, parties
@@ -93,6 +93,15 @@ class Gate:
             return org_recall(self._recall(batch_id, as_of), principal.org_id, own.__contains__)
         self._admit(principal, batch_id, as_of)
         return self._recall(batch_id, as_of), Withheld()
+
+    def trace_json(self, principal: Principal, batch_id: str, as_of: datetime | None) -> bytes:
+        """The trace's JSON as ``principal`` may read it (see ``trace``): a full view of a current
+        trace from the serving store (``ServingReader.trace_json``, kept between asks when large)."""
+        store = self._store() if as_of is None and principal.role != "org" else None
+        if store is None:
+            return answer_bytes(trace_json(*self.trace(principal, batch_id, as_of)))
+        self._admit(principal, batch_id, as_of)
+        return store.trace_json(batch_id)
 
     def recall_json(self, principal: Principal, batch_id: str, as_of: datetime | None) -> bytes:
         """The recall's JSON as ``principal`` may read it (see ``trace``).

@@ -6,12 +6,17 @@ batch in them; a recall the descendants and their records. The answers are the `
 them equal on the oracle chains); ``as_of`` answers are ClickHouse's alone, since the store keeps
 only the present. Records come back as tuples decoded in C (msgpack); the answers' rows are
 built from them without intermediate objects.
+
+Large answers are kept between asks (``AnswerCache``): a 10,000-batch recall takes tens of
+milliseconds to read and build, and checking that none of its batches was written since takes a
+few. A kept answer is served only while that holds, so it is the answer the store gives now.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Collection, Iterable, Mapping
 from contextlib import AbstractContextManager
 from itertools import chain
 from operator import itemgetter
@@ -20,7 +25,15 @@ from typing import Any
 
 import orjson
 
-from query.answers import NOTHING_WITHHELD, completeness_object, report_json, total_object, withheld_json
+from query.answers import (
+    NOTHING_WITHHELD,
+    answer_bytes,
+    completeness_object,
+    report_json,
+    total_object,
+    trace_json,
+    withheld_json,
+)
 from query.scope import collector_paused, unknown_batch
 from sinks.serving import (
     EDGE_PARENT,
@@ -70,11 +83,76 @@ from traceability.scope import (
 _UNTESTED: tuple[str, tuple[str, ...]] = ("untested", ())
 
 
-class ServingReader:
-    """Answers current traces and recalls from one serving store; safe to share between threads."""
+#: How many batches the answers a reader keeps may cover in all (a 10,000-batch recall kept as an
+#: answer and as JSON holds about 60 MB); answers of fewer batches than ``SMALLEST_KEPT`` are not kept.
+CACHE_BATCHES, SMALLEST_KEPT = 100_000, 256
 
-    def __init__(self, store: ServingStore) -> None:
+
+class AnswerCache:
+    """Answers kept between asks, least recently asked dropped first; safe to share between threads.
+
+    Each is kept with the store's sequence number when it was read and the batches it covers; it
+    is served while no write since then stamped any of them (``StoreView.changed_since``), and
+    dropped once one did.
+
+    Args:
+        batches: The most batches the kept answers may cover in all (0: keep none).
+        smallest: Answers covering fewer batches are not kept (they cost little more to read than to check).
+    """
+
+    def __init__(self, batches: int = CACHE_BATCHES, smallest: int = SMALLEST_KEPT) -> None:
+        self._budget, self._smallest = batches, smallest
+        self._kept: OrderedDict[tuple[str, str], tuple[bytes, list[bytes], Any]] = OrderedDict()
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def get(self, view: StoreView, kind: str, batch_id: str) -> Any:
+        """The answer of ``kind`` kept for ``batch_id`` if it still holds in ``view``, else ``None``."""
+        with self._lock:
+            kept = self._kept.get((kind, batch_id))
+            if kept is not None:
+                self._kept.move_to_end((kind, batch_id))
+        if kept is None:
+            return None
+        sequence, keys, answer = kept
+        if view.changed_since(sequence, keys):
+            with self._lock:
+                if self._kept.get((kind, batch_id)) is kept:
+                    del self._kept[kind, batch_id]
+                    self._held -= len(keys)
+            return None
+        return answer
+
+    def put(self, sequence: bytes, kind: str, batch_id: str, covered: Collection[str], answer: Any) -> None:
+        """Keep ``answer``, read at ``sequence``, of the batches ``covered``, if it is large enough."""
+        if not self._smallest <= len(covered) <= self._budget:
+            return
+        keys = [b.encode() for b in covered]
+        with self._lock:
+            known = self._kept.pop((kind, batch_id), None)
+            if known is not None:
+                self._held -= len(known[1])
+            self._kept[kind, batch_id] = (sequence, keys, answer)
+            self._held += len(keys)
+            while self._held > self._budget:
+                _key, (_sequence, dropped, _answer) = self._kept.popitem(last=False)
+                self._held -= len(dropped)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+class ServingReader:
+    """Answers current traces and recalls from one serving store; safe to share between threads.
+
+    Args:
+        store: The store, open for reading.
+        cache: Where large answers are kept between asks (default: a cache of ``CACHE_BATCHES``).
+    """
+
+    def __init__(self, store: ServingStore, cache: AnswerCache | None = None) -> None:
         self._store = store
+        self._cache = AnswerCache() if cache is None else cache
 
     @collector_paused
     def trace(self, batch_id: str) -> Trace:
@@ -84,6 +162,9 @@ class ServingReader:
             UnknownBatch: nothing about the batch is known.
         """
         with self._store.reading() as view:
+            if (kept := self._cache.get(view, "trace", batch_id)) is not None:
+                return kept  # type: ignore[no-any-return]
+            sequence = view.sequence()
             upstream, downstream = view.upstream(batch_id), view.downstream(batch_id)
             records = view.batches([*upstream, *downstream, batch_id])
             lineage = sorted({batch_id, *upstream})
@@ -104,7 +185,7 @@ class ServingReader:
             raise unknown_batch(batch_id, None)
         status, sources = statuses.get(batch_id, _UNTESTED)
         names = {batch: status for batch, (status, _sources) in statuses.items()}
-        return Trace(
+        answer = Trace(
             batch_id=batch_id, as_of=None, status=status, risk_sources=sources,
             production=made[0] if made else None,
             upstream=related(upstream, names, products),
@@ -113,6 +194,25 @@ class ServingReader:
             completeness=completeness({batch_id, *upstream}, {e.child for e in links} | {p.batch_id for p in made},
                                       [s.batch_id for s in shipments], reports),
         )
+        self._cache.put(sequence, "trace", batch_id, [batch_id, *upstream, *downstream], answer)
+        return answer
+
+    @collector_paused
+    def trace_json(self, batch_id: str) -> bytes:
+        """The trace's JSON as ``query.answers.trace_json`` writes it for a full view (nothing withheld).
+
+        Raises:
+            UnknownBatch: nothing about the batch is known.
+        """
+        with self._store.reading() as view:
+            if (kept := self._cache.get(view, "trace_json", batch_id)) is not None:
+                return kept  # type: ignore[no-any-return]
+            sequence = view.sequence()  # the trace is read at this sequence or a later one: kept as of this
+        trace = self.trace(batch_id)
+        answer = answer_bytes(trace_json(trace))
+        covered = [batch_id, *(r.batch_id for r in trace.upstream), *(r.batch_id for r in trace.downstream)]
+        self._cache.put(sequence, "trace_json", batch_id, covered, answer)
+        return answer
 
     @collector_paused
     def recall(self, batch_id: str) -> Recall:
@@ -122,6 +222,9 @@ class ServingReader:
             UnknownBatch: nothing about the batch is known.
         """
         with self._store.reading() as view:
+            if (kept := self._cache.get(view, "recall", batch_id)) is not None:
+                return kept  # type: ignore[no-any-return]
+            sequence = view.sequence()
             downstream = view.downstream(batch_id)
             records = view.batches([*downstream, batch_id])
             own = records.get(batch_id)
@@ -144,11 +247,13 @@ class ServingReader:
         )
         by_country, by_recipient = totals(shipments)
         status, sources = statuses.get(batch_id, _UNTESTED)
-        return Recall(
+        answer = Recall(
             batch_id=batch_id, as_of=None, status=status, risk_sources=sources, affected=affected,
             productions=productions, shipments=shipments, by_country=by_country, by_recipient=by_recipient,
             reports=reports, completeness=completeness(depths, made, [s.batch_id for s in shipments], reports),
         )
+        self._cache.put(sequence, "recall", batch_id, depths, answer)
+        return answer
 
     @collector_paused
     def recall_json(self, batch_id: str) -> bytes:
@@ -160,6 +265,9 @@ class ServingReader:
             UnknownBatch: nothing about the batch is known.
         """
         with self._store.reading() as view:
+            if (kept := self._cache.get(view, "recall_json", batch_id)) is not None:
+                return kept  # type: ignore[no-any-return]
+            sequence = view.sequence()
             downstream = view.downstream(batch_id)
             parts = view.answer_parts([batch_id, *downstream])
             own = view.batch(batch_id)
@@ -178,7 +286,7 @@ class ServingReader:
         by_country, by_recipient = totals_of(map(_TOTALLED, shipments))
         made = {batch for batch, p in parts.items() if p[PART_PRODUCTIONS]}
         shipped = {batch for batch, p in parts.items() if p[PART_SHIPMENTS]}
-        return orjson.dumps({
+        answer = orjson.dumps({
             "batch_id": batch_id, "as_of": None, "status": status, "risk_sources": list(sources),
             "affected": _joined(affected),
             "productions": _joined(map(_SECOND, productions)),
@@ -189,6 +297,8 @@ class ServingReader:
             "completeness": completeness_object(completeness(depths, made, shipped, reports)),
             "withheld": withheld_json(NOTHING_WITHHELD),
         })
+        self._cache.put(sequence, "recall_json", batch_id, depths, answer)
+        return answer
 
     def view(self) -> AbstractContextManager[StoreView]:
         """A consistent view of the store (``with reader.view() as view: …``), for access facts."""
@@ -262,8 +372,9 @@ class ServingSource:
     whole content in one transaction).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, cache_batches: int = CACHE_BATCHES) -> None:
         self.path = path
+        self._cache_batches = cache_batches
         self._store: ServingStore | None = None
         self._reader: ServingReader | None = None
         self._opening = threading.Lock()
@@ -278,7 +389,7 @@ class ServingSource:
             if self._store is None and (self.path / "data.mdb").exists():
                 self._store = open_store(self.path)
             if self._store is not None and self._store.complete():
-                self._reader = ServingReader(self._store)
+                self._reader = ServingReader(self._store, AnswerCache(self._cache_batches))
         return self._reader
 
     def close(self) -> None:

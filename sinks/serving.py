@@ -11,7 +11,11 @@ answers from either are equal:
   versions (deduplicated by event id) and their judgements (highest ``seq`` per version);
 * ``answer``: per batch, what a recall takes of it, rendered as JSON as it is stored (``answer_parts``);
 * ``refused``: the edges refused as cycles (a refusal may be stored before its edge);
-* ``labs``: registered lab ids; ``meta``: whether the store holds everything ClickHouse holds.
+* ``labs``: registered lab ids; ``meta``: whether the store holds everything ClickHouse holds, and
+  the sequence number of its last write;
+* ``stamp``: per batch, the sequence number of the last write that changed anything an answer takes
+  of it (its record, answer parts, ancestors or descendants): a reader that keeps an answer knows
+  it still holds when none of its batches was stamped since (``StoreView.changed_since``).
 
 Every merge is a set union, a minimum or a maximum, so a batch of rows applied twice, or batches
 applied in any order, leave the same store: the worker applies a batch right after ClickHouse has
@@ -82,10 +86,10 @@ SHIPMENT_OCCURRED, REPORT_EVENT = 9, 0
 PART_HEAD, PART_TAIL, PART_PRODUCTIONS, PART_SHIPMENTS = range(4)
 # A shipment among a batch's answer parts: its order key, what the totals sum, its JSON.
 SHIPPED_KEY, SHIPPED_COUNTRY, SHIPPED_TO, SHIPPED_UNIT, SHIPPED_QUANTITY, SHIPPED_JSON = range(6)
-_DATABASES = ("up", "down", "batch", "answer", "refused", "labs", "meta")
-_COMPLETE = b"complete"
+_DATABASES = ("up", "down", "batch", "answer", "refused", "labs", "meta", "stamp")
+_COMPLETE, _SEQUENCE, _LABS_STAMP = b"complete", b"sequence", b"labs"
 #: The records' layout, kept as the value of ``complete``: a store of another layout is rebuilt before it is read.
-LAYOUT = b"2"
+LAYOUT = b"3"
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,7 @@ class ServingStore:
         kept = {table: rows for table, rows in batch.items() if table in KEPT and rows}
         if kept:
             with self._env.begin(write=True) as txn:
-                _Merge(txn, self._dbs).rows(kept)
+                _Merge(txn, self._dbs, _next_sequence(txn, self._dbs["meta"])).rows(kept)
 
     def rebuild(self, client: Client, database: str, *, chunk: int = 200_000, force: bool = False) -> bool:
         """Fill the store from ClickHouse, unless it is complete already (or ``force``); say whether it did.
@@ -169,9 +173,12 @@ class ServingStore:
         with self._env.begin(write=True) as txn:
             if txn.get(_COMPLETE, db=self._dbs["meta"]) == LAYOUT and not force:
                 return False
+            sequence = _next_sequence(txn, self._dbs["meta"])  # past every stamp a reader may hold
             for name in _DATABASES:
                 txn.drop(self._dbs[name], delete=False)
-            merge = _Merge(txn, self._dbs)
+            txn.put(_SEQUENCE, sequence, db=self._dbs["meta"])
+            txn.put(_LABS_STAMP, sequence, db=self._dbs["meta"])
+            merge = _Merge(txn, self._dbs, sequence)
             for table in KEPT:
                 for rows in _stored_rows(client, database, table, chunk):
                     merge.rows({table: rows})
@@ -216,7 +223,20 @@ class StoreView:
     def __init__(self, txn: lmdb.Transaction, dbs: dict[str, Any]) -> None:
         self._txn = txn
         self._up, self._down, self._batch, self._labs = dbs["up"], dbs["down"], dbs["batch"], dbs["labs"]
-        self._parts = dbs["answer"]
+        self._parts, self._meta, self._stamp = dbs["answer"], dbs["meta"], dbs["stamp"]
+
+    def sequence(self) -> bytes:
+        """The sequence number of the store's last write (8 bytes, big-endian: they order as numbers)."""
+        return self._txn.get(_SEQUENCE, db=self._meta) or _NO_SEQUENCE
+
+    def changed_since(self, sequence: bytes, batch_keys: Iterable[bytes]) -> bool:
+        """Whether a write after ``sequence`` changed any of the batches (ids encoded) or the labs registered."""
+        if self.sequence() == sequence:
+            return False
+        if (self._txn.get(_LABS_STAMP, db=self._meta) or _NO_SEQUENCE) > sequence:
+            return True
+        get, db = self._txn.get, self._stamp
+        return any((stamp := get(key, db=db)) is not None and stamp > sequence for key in batch_keys)
 
     def upstream(self, batch_id: str) -> dict[str, int]:
         return self._depths(self._up, batch_id)
@@ -256,15 +276,17 @@ class StoreView:
 class _Merge:
     """Rows merged into the records of one write transaction (each record read and written once)."""
 
-    def __init__(self, txn: lmdb.Transaction, dbs: dict[str, Any]) -> None:
+    def __init__(self, txn: lmdb.Transaction, dbs: dict[str, Any], sequence: bytes) -> None:
         self._txn = txn
         self._dbs = dbs
+        self._sequence = sequence
 
     def rows(self, batch: RowBatch) -> None:
         picked = {table: _picked(table, rows) for table, rows in batch.items()}
         if rows := picked.get("labs"):
             for (lab,) in rows:
                 self._txn.put(lab.encode(), b"", db=self._dbs["labs"])
+            self._txn.put(_LABS_STAMP, self._sequence, db=self._dbs["meta"])
         if rows := picked.get("closure"):
             self._pairs("up", ((d, a, depth) for d, a, depth in rows))
             self._pairs("down", ((a, d, depth) for d, a, depth in rows))
@@ -285,6 +307,7 @@ class _Merge:
             self._txn.put(key, msgpack.packb(record), db=db)
             if any(part not in _NOT_IN_ANSWER_PARTS for part, _fact in facts):  # a report alone changes none
                 self._txn.put(key, msgpack.packb(answer_parts(batch_id, record)), db=parts)
+            self._stamp(key)
 
     def _pairs(self, name: str, pairs: Iterable[tuple[str, str, int]]) -> None:
         grouped: dict[str, dict[str, int]] = defaultdict(dict)
@@ -304,6 +327,10 @@ class _Merge:
                     changed = True
             if changed:  # kept nearest first (depth, then batch): readers take the answer's order as stored
                 self._txn.put(key.encode(), msgpack.packb(dict(sorted(depths.items(), key=_NEAREST))), db=db)
+                self._stamp(key.encode())
+
+    def _stamp(self, key: bytes) -> None:
+        self._txn.put(key, self._sequence, db=self._dbs["stamp"])
 
     def _merged(self, batch_id: str, facts: list[tuple[int, Row]]) -> list[Any]:
         raw = self._txn.get(batch_id.encode(), db=self._dbs["batch"])
@@ -340,6 +367,17 @@ class _Merge:
 
     def _refused(self, event: str, parent: str, child: str) -> bool:
         return self._txn.get(f"{event}\0{parent}\0{child}".encode(), db=self._dbs["refused"]) is not None
+
+
+_NO_SEQUENCE = bytes(8)
+
+
+def _next_sequence(txn: lmdb.Transaction, meta: Any) -> bytes:
+    """The sequence number of this write transaction (one more than the last), kept in ``meta``."""
+    last = txn.get(_SEQUENCE, db=meta) or _NO_SEQUENCE
+    sequence = (int.from_bytes(last, "big") + 1).to_bytes(8, "big")
+    txn.put(_SEQUENCE, sequence, db=meta)
+    return sequence
 
 
 def record_productions(batch_id: str, record: Sequence[Any]) -> list[Production]:

@@ -105,7 +105,8 @@ def run_api(settings: Settings, args: argparse.Namespace) -> int:
     services = StackServices(endpoints.kafka_bootstrap, clickhouse, TopicNames(settings.topic_prefix),
                              settings.app_id, require_signatures=settings.require_signatures, log=log_reader,
                              authenticator=authenticator, security=settings.kafka_security(),
-                             serving=ServingSource(settings.serving_path()) if settings.serving_store else None)
+                             serving=ServingSource(settings.serving_path(), cache_batches=settings.answer_cache_batches)
+                             if settings.serving_store else None)
     signer = LogSigner(settings.log_origin, log_key(settings.log_key_file))
     limits = settings.api_limits()
     api = create_api(services, log_routes=log_router(lambda: log_reader, signer),
