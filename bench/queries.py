@@ -334,10 +334,11 @@ def _measure(store: ServingStore, reader: ScopeReader, pg: psycopg.Connection[An
              for _ in range(10)] if modules else []
     for batch in small:
         assert serving.trace(batch) == reader.trace(batch), batch
-    kept_trace, kept_recall, kept_json = kept.trace(DEEP_TOP), kept.recall(HUB), kept.recall_json(HUB)
+    assert orjson.loads(kept.trace_json(DEEP_TOP)) == orjson.loads(answer_bytes(trace_json(deep)))
+    first = [kept.trace(DEEP_TOP), kept.recall(HUB), kept.recall_json(HUB), kept.trace_json(DEEP_TOP)]
     store.apply({"batch_status": [(f"ELSEWHERE-{modules}", "clear", [], 1, 0, NOW)]})  # a write no answer reads
-    assert kept.trace(DEEP_TOP) is kept_trace and kept.recall(HUB) is kept_recall, "the answers were not kept"
-    assert kept.recall_json(HUB) is kept_json
+    again = [kept.trace(DEEP_TOP), kept.recall(HUB), kept.recall_json(HUB), kept.trace_json(DEEP_TOP)]
+    assert all(a is b for a, b in zip(first, again, strict=True)), "the answers were not kept"
     found: dict[str, Any] = {
         "deep_trace": {"depth": max(r.depth for r in deep.upstream), "upstream": len(deep.upstream),
                        "serving": _timed(lambda: serving.trace(DEEP_TOP), runs),
@@ -358,7 +359,7 @@ def _measure(store: ServingStore, reader: ScopeReader, pg: psycopg.Connection[An
                             "clickhouse": _timed(lambda: answer_bytes(recall_json(reader.recall(HUB))), 10),
                             "postgres": _timed(lambda: pg_recall(pg, HUB), max(10, runs // 2))},
         "deep_trace_json": {"serving": _timed(lambda: answer_bytes(trace_json(serving.trace(DEEP_TOP))), runs),
-                            "serving_kept": _timed(lambda: answer_bytes(trace_json(kept.trace(DEEP_TOP))), runs),
+                            "serving_kept": _timed(lambda: kept.trace_json(DEEP_TOP), runs),
                             "clickhouse": _timed(lambda: answer_bytes(trace_json(reader.trace(DEEP_TOP))), runs),
                             "postgres": _timed(lambda: pg_trace(pg, DEEP_TOP), runs)},
         "export": {"rows": sum(1 for _ in export.fsma.rows(hub)),
