@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
+from query.serving import ASKED, KeptFigures
 from streams.offsets import Lag
 
 _LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -51,6 +52,7 @@ class PipelineReading:
     lags: Sequence[Lag] | None
     stored: Mapping[str, int] | None  # table -> rows
     rejected: int | None
+    kept: KeptFigures | None = None  # this process's kept answers (None: answers come from ClickHouse)
 
 
 def pipeline_text(reading: PipelineReading) -> str:
@@ -72,6 +74,14 @@ def pipeline_text(reading: PipelineReading) -> str:
     if reading.rejected is not None:
         lines += _gauge("lotline_rejected_events", "Distinct events refused to the dead-letter topic",
                         {"": reading.rejected})
+    if (kept := reading.kept) is not None:
+        lines += ["# HELP lotline_kept_answer_asks_total Asks of a large current answer by this process, "
+                  "by how they went: served kept, kept but outdated by a write since, not kept",
+                  "# TYPE lotline_kept_answer_asks_total counter",
+                  *(f'lotline_kept_answer_asks_total{{outcome="{outcome}"}} {kept.asked[outcome]}'
+                    for outcome in ASKED)]
+        lines += _gauge("lotline_kept_answers", "Answers this process keeps between asks", {"": kept.answers})
+        lines += _gauge("lotline_kept_answer_batches", "Batches the kept answers cover in all", {"": kept.batches})
     return "\n".join(lines) + "\n"
 
 

@@ -121,7 +121,8 @@ class StackServices:
         return checks
 
     def pipeline_metrics(self) -> str:
-        return pipeline_text(PipelineReading(self._lags(), *self._stored()))
+        kept = self._serving.kept() if self._serving is not None else None
+        return pipeline_text(PipelineReading(self._lags(), *self._stored(), kept=kept))
 
     def _lags(self) -> list[Lag] | None:
         if _reachable(self._bootstrap) != "ok":

@@ -18,6 +18,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Mapping
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
@@ -88,6 +89,19 @@ _UNTESTED: tuple[str, tuple[str, ...]] = ("untested", ())
 CACHE_BATCHES, SMALLEST_KEPT = 100_000, 256
 
 
+#: How an ask of an answer went: served kept, kept but outdated by a write since, or not kept.
+ASKED = ("served", "outdated", "not kept")
+
+
+@dataclass(frozen=True)
+class KeptFigures:
+    """An ``AnswerCache``'s figures: asks by outcome (``ASKED``), answers kept, batches they cover."""
+
+    asked: dict[str, int]
+    answers: int
+    batches: int
+
+
 class AnswerCache:
     """Answers kept between asks, least recently asked dropped first; safe to share between threads.
 
@@ -105,6 +119,7 @@ class AnswerCache:
         self._kept: OrderedDict[tuple[str, str], tuple[bytes, list[bytes], Any]] = OrderedDict()
         self._held = 0
         self._lock = threading.Lock()
+        self._asked = dict.fromkeys(ASKED, 0)
 
     def get(self, view: StoreView, kind: str, batch_id: str) -> Any:
         """The answer of ``kind`` kept for ``batch_id`` if it still holds in ``view``, else ``None``."""
@@ -112,16 +127,26 @@ class AnswerCache:
             kept = self._kept.get((kind, batch_id))
             if kept is not None:
                 self._kept.move_to_end((kind, batch_id))
+            else:
+                self._asked["not kept"] += 1
         if kept is None:
             return None
         sequence, keys, answer = kept
         if view.changed_since(sequence, keys):
             with self._lock:
+                self._asked["outdated"] += 1
                 if self._kept.get((kind, batch_id)) is kept:
                     del self._kept[kind, batch_id]
                     self._held -= len(keys)
             return None
+        with self._lock:
+            self._asked["served"] += 1
         return answer
+
+    def figures(self) -> KeptFigures:
+        """How asks went so far, and what is kept now."""
+        with self._lock:
+            return KeptFigures(dict(self._asked), len(self._kept), self._held)
 
     def put(self, sequence: bytes, kind: str, batch_id: str, covered: Collection[str], answer: Any) -> None:
         """Keep ``answer``, read at ``sequence``, of the batches ``covered``, if it is large enough."""
@@ -300,6 +325,9 @@ class ServingReader:
         self._cache.put(sequence, "recall_json", batch_id, depths, answer)
         return answer
 
+    def kept(self) -> KeptFigures:
+        return self._cache.figures()
+
     def view(self) -> AbstractContextManager[StoreView]:
         """A consistent view of the store (``with reader.view() as view: …``), for access facts."""
         return self._store.reading()
@@ -391,6 +419,10 @@ class ServingSource:
             if self._store is not None and self._store.complete():
                 self._reader = ServingReader(self._store, AnswerCache(self._cache_batches))
         return self._reader
+
+    def kept(self) -> KeptFigures | None:
+        """The kept answers' figures, once answers come from the store."""
+        return self._reader.kept() if self._reader is not None else None
 
     def close(self) -> None:
         if self._store is not None:

@@ -140,7 +140,7 @@ def test_a_kept_answer_is_served_only_while_none_of_its_batches_was_written_sinc
         store.apply(chunk)
     kept, fresh = ServingReader(store, AnswerCache(smallest=1)), ServingReader(store, AnswerCache(0))
     batches = sorted({r[1] for r in rows["lineage_edges"]} | {r[2] for r in rows["lineage_edges"]})
-    asks = ("trace", "recall", "recall_json")
+    asks = ("trace", "recall", "recall_json", "trace_json")
 
     def answers(reader: ServingReader) -> dict[tuple[str, str], object]:
         found: dict[tuple[str, str], object] = {}
@@ -154,13 +154,16 @@ def test_a_kept_answer_is_served_only_while_none_of_its_batches_was_written_sinc
 
     first = answers(kept)
     assert len(kept._cache) > len(batches), "answers were kept"  # noqa: SLF001
+    served = kept.kept().asked["served"]
     again = answers(kept)
     assert all(again[key] is first[key] for key in first if not isinstance(first[key], str))
+    assert kept.kept().asked["served"] - served == sum(not isinstance(a, str) for a in first.values())
     for chunk in [*chunks[-held:], {"labs": registered}]:
         store.apply(chunk)
         now, want = answers(kept), answers(fresh)
         assert now == want
     assert now != first, "the held-back writes changed answers"
+    assert kept.kept().asked["outdated"] > 0 and kept.kept().answers > 0
 
 
 def _row(table: str, **values: object) -> tuple[object, ...]:

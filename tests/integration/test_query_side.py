@@ -238,6 +238,7 @@ def test_bad_requests_get_clear_errors_and_published_events_become_answers(deplo
     assert 'lotline_api_events_total{outcome="rejected"} 1.0' in metrics
     assert f'lotline_consumer_lag{{topic="{deployment.topics.lineage}"}} 0' in metrics
     assert 'lotline_stored_rows{table="shipments"}' in metrics
+    assert 'lotline_kept_answer_asks_total{outcome="not kept"}' in metrics  # answers of two batches are not kept
 
     cli = deployment.lotline("trace", "NO-SUCH-LOT")
     assert cli.returncode == 4 and "no batch 'NO-SUCH-LOT' is known" in cli.stderr
