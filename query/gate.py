@@ -97,10 +97,9 @@ class Gate:
     def trace_json(self, principal: Principal, batch_id: str, as_of: datetime | None) -> bytes:
         """The trace's JSON as ``principal`` may read it (see ``trace``): a full view of a current
         trace from the serving store (``ServingReader.trace_json``, kept between asks when large)."""
-        store = self._store() if as_of is None and principal.role != "org" else None
+        store = self._full_view(principal, batch_id, as_of)
         if store is None:
             return answer_bytes(trace_json(*self.trace(principal, batch_id, as_of)))
-        self._admit(principal, batch_id, as_of)
         return store.trace_json(batch_id)
 
     def recall_json(self, principal: Principal, batch_id: str, as_of: datetime | None) -> bytes:
@@ -110,11 +109,18 @@ class Gate:
         from the rows the serving store rendered (``ServingReader.recall_json``); any other is
         written from the answer (``query.answers.recall_json``).
         """
-        store = self._store() if as_of is None and principal.role != "org" else None
+        store = self._full_view(principal, batch_id, as_of)
         if store is None:
             return answer_bytes(recall_json(*self.recall(principal, batch_id, as_of)))
-        self._admit(principal, batch_id, as_of)
         return store.recall_json(batch_id)
+
+    def _full_view(self, principal: Principal, batch_id: str, as_of: datetime | None) -> ServingReader | None:
+        """The serving store, once ``principal`` is admitted, when it reads a full view of a current
+        answer (every role but an org); ``None`` when the answer must be read and written instead."""
+        store = self._store() if as_of is None and principal.role != "org" else None
+        if store is not None:
+            self._admit(principal, batch_id, as_of)
+        return store
 
     def tracking(self, principal: Principal, request: Request, as_of: datetime | None) -> TrackingRecords:
         """The tracking records of a regulator's request, cut to the lots ``principal`` may read.
